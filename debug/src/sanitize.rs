@@ -1,0 +1,58 @@
+//! What may appear in a debug line: URLs without credentials, message keys without values.
+
+use serde_json::Value;
+
+/// A URL fit for logs: userinfo, query string and fragment removed. Text that does not
+/// parse as a URL is replaced, since it could be anything, a token included.
+///
+/// ```
+/// assert_eq!(debug::redact_url("wss://user:pw@example.com/api?token=s3cret"), "wss://example.com/api");
+/// assert_eq!(debug::redact_url("wss://example.com"), "wss://example.com");
+/// assert_eq!(debug::redact_url("not a url"), "<invalid url>");
+/// ```
+pub fn redact_url(raw: &str) -> String {
+    let Ok(url) = url::Url::parse(raw) else {
+        return "<invalid url>".to_owned();
+    };
+    let mut out = format!("{}://", url.scheme());
+    if let Some(host) = url.host_str() {
+        out.push_str(host);
+    }
+    if let Some(port) = url.port() {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    let path = url.path();
+    // The url crate normalises "wss://h" to "wss://h/"; show what the caller wrote.
+    if path != "/"
+        || raw
+            .split(['?', '#'])
+            .next()
+            .is_some_and(|p| p.ends_with('/'))
+    {
+        out.push_str(path);
+    }
+    out
+}
+
+/// The keys of a JSON message, in order, as `['type', 'data']`; never the values.
+/// Arrays show their length, scalars their kind.
+///
+/// ```
+/// let msg = serde_json::json!({"type": "auth", "access_token": "secret"});
+/// assert_eq!(debug::message_keys(&msg), "['type', 'access_token']");
+/// assert_eq!(debug::message_keys(&serde_json::json!([1, 2])), "<array of 2>");
+/// ```
+pub fn message_keys(message: &Value) -> String {
+    match message {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().map(|k| format!("'{k}'")).collect();
+            format!("[{}]", keys.join(", "))
+        }
+        Value::Array(items) => format!("<array of {}>", items.len()),
+        Value::Null => "<null>".to_owned(),
+        Value::Bool(_) => "<bool>".to_owned(),
+        Value::Number(_) => "<number>".to_owned(),
+        Value::String(_) => "<string>".to_owned(),
+    }
+}

@@ -1,0 +1,152 @@
+//! Typed results of the operations; each serializes to the envelope's `data`.
+
+use serde::Serialize;
+use serde_json::Value;
+use websocket::{ConnectionHandle, Stats};
+
+/// A success value that can fill a JSON envelope: `data` is its serialization and
+/// `message` its one-line summary.
+///
+/// ```
+/// use interface::{Reply, Sent};
+/// let sent = Sent { connection: "ws-1".into(), correlation_id: "abc".into() };
+/// assert_eq!(sent.summary(), "Message sent");
+/// ```
+pub trait Reply: Serialize {
+    /// A one-line summary for the envelope's `message`.
+    fn summary(&self) -> &'static str;
+}
+
+/// `connect` succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connected {
+    /// Handle of the new connection, valid until closed.
+    pub connection: ConnectionHandle,
+    /// The operation's correlation id.
+    pub correlation_id: String,
+    /// The URL without credentials or query string.
+    pub url: String,
+}
+
+/// `send` succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sent {
+    /// The connection used.
+    pub connection: ConnectionHandle,
+    /// The operation's correlation id.
+    pub correlation_id: String,
+}
+
+/// `receive` succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Received {
+    /// The JSON message received.
+    pub message: Value,
+    /// The connection used.
+    pub connection: ConnectionHandle,
+    /// The operation's correlation id.
+    pub correlation_id: String,
+}
+
+/// `close` succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Closed {
+    /// The connection closed.
+    pub connection: ConnectionHandle,
+    /// The operation's correlation id.
+    pub correlation_id: String,
+}
+
+/// `request` succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    /// The server's JSON reply.
+    pub response: Value,
+    /// The operation's correlation id.
+    pub correlation_id: String,
+    /// The URL without credentials or query string.
+    pub url: String,
+}
+
+/// `reset` succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResetDone {
+    /// The operation's correlation id.
+    pub correlation_id: String,
+}
+
+impl Reply for Connected {
+    fn summary(&self) -> &'static str {
+        "WebSocket connected"
+    }
+}
+impl Reply for Sent {
+    fn summary(&self) -> &'static str {
+        "Message sent"
+    }
+}
+impl Reply for Received {
+    fn summary(&self) -> &'static str {
+        "Message received"
+    }
+}
+impl Reply for Closed {
+    fn summary(&self) -> &'static str {
+        "WebSocket closed"
+    }
+}
+impl Reply for Response {
+    fn summary(&self) -> &'static str {
+        "WebSocket request completed"
+    }
+}
+impl Reply for ResetDone {
+    fn summary(&self) -> &'static str {
+        "WebSocket manager reset"
+    }
+}
+impl Reply for Stats {
+    fn summary(&self) -> &'static str {
+        "WebSocket statistics"
+    }
+}
+
+/// The result of any operation.
+///
+/// ```
+/// use interface::{Outcome, Reply};
+/// let outcome = Outcome::Stats(websocket::Stats::default());
+/// assert_eq!(outcome.summary(), "WebSocket statistics");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// See [`Connected`].
+    Connected(Connected),
+    /// See [`Sent`].
+    Sent(Sent),
+    /// See [`Received`].
+    Received(Received),
+    /// See [`Closed`].
+    Closed(Closed),
+    /// See [`Response`].
+    Response(Response),
+    /// The counters.
+    Stats(Stats),
+    /// See [`ResetDone`].
+    Reset(ResetDone),
+}
+
+impl Reply for Outcome {
+    fn summary(&self) -> &'static str {
+        match self {
+            Outcome::Connected(r) => r.summary(),
+            Outcome::Sent(r) => r.summary(),
+            Outcome::Received(r) => r.summary(),
+            Outcome::Closed(r) => r.summary(),
+            Outcome::Response(r) => r.summary(),
+            Outcome::Stats(r) => r.summary(),
+            Outcome::Reset(r) => r.summary(),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Settings of the connection manager.
+
+use std::time::Duration;
+
+/// Limits and defaults of a [`WebSocketCore`](crate::WebSocketCore).
+///
+/// ```
+/// let config = websocket::ManagerConfig::default()
+///     .max_connections(8)
+///     .rate_limit(100, std::time::Duration::from_millis(500));
+/// assert_eq!(config.max_connections, 8);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ManagerConfig {
+    /// Open connections the registry holds at most. Default 64.
+    pub max_connections: usize,
+    /// Operations admitted per window. Default 300.
+    pub rate_limit_max: usize,
+    /// Length of the sliding window. Default 1000 ms.
+    pub rate_limit_window: Duration,
+    /// Largest message sent or received, in bytes. Default 16 MiB.
+    pub max_message_size: usize,
+    /// Longest the closing handshake may take. Default 1 s.
+    pub close_timeout: Duration,
+}
+
+impl Default for ManagerConfig {
+    fn default() -> Self {
+        ManagerConfig {
+            max_connections: 64,
+            rate_limit_max: 300,
+            rate_limit_window: Duration::from_millis(1000),
+            max_message_size: 16 << 20,
+            close_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl ManagerConfig {
+    /// Sets the registry bound (default 64).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// Sets the rate limit: `max` operations per `window` (default 300 per 1000 ms).
+    pub fn rate_limit(mut self, max: usize, window: Duration) -> Self {
+        self.rate_limit_max = max;
+        self.rate_limit_window = window;
+        self
+    }
+
+    /// Sets the largest message in bytes (default 16 MiB).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets the bound on the closing handshake (default 1 s).
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+}

@@ -1,0 +1,121 @@
+//! A TCP stream that refuses to block past a deadline, with or without TLS on top.
+//!
+//! Every read and write re-arms the socket timeout with the time left, so a peer that
+//! trickles bytes cannot stretch an operation past its deadline. An expired deadline reads
+//! as `WouldBlock`, which tungstenite and native-tls treat as "try again later" and keep
+//! their partial state, so nothing half-read is lost.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+/// TCP with a deadline.
+#[derive(Debug)]
+pub(crate) struct DeadlineTcp {
+    tcp: TcpStream,
+    deadline: Instant,
+}
+
+impl DeadlineTcp {
+    pub(crate) fn new(tcp: TcpStream, deadline: Instant) -> Self {
+        DeadlineTcp { tcp, deadline }
+    }
+
+    fn remaining(&self) -> io::Result<std::time::Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "deadline reached",
+            ))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+impl Read for DeadlineTcp {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.remaining()?;
+        self.tcp.set_read_timeout(Some(left))?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for DeadlineTcp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let left = self.remaining()?;
+        self.tcp.set_write_timeout(Some(left))?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+/// The stream under a WebSocket: plain for `ws://`, TLS for `wss://`.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(DeadlineTcp),
+    Tls(Box<native_tls::TlsStream<DeadlineTcp>>),
+}
+
+impl Stream {
+    fn tcp_mut(&mut self) -> &mut DeadlineTcp {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_mut(),
+        }
+    }
+
+    /// Sets the instant after which reads and writes fail with `WouldBlock`.
+    pub(crate) fn set_deadline(&mut self, deadline: Instant) {
+        self.tcp_mut().deadline = deadline;
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Whether an I/O error means "the deadline or socket timeout fired".
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Whether an I/O error means "the peer went away".
+pub(crate) fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::NotConnected
+    )
+}
