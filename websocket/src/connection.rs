@@ -24,17 +24,24 @@ impl Connection {
         Connection { ws, url }
     }
 
-    /// Writes one text frame and flushes it.
-    pub(crate) fn send_text(&mut self, text: String, timeout: Duration) -> Result<()> {
-        self.ws.get_mut().set_deadline(Instant::now() + timeout);
+    /// Writes one text frame and flushes it by `deadline`; a timeout reports `timeout`, the
+    /// operation's whole budget.
+    pub(crate) fn send_text(
+        &mut self,
+        text: String,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<()> {
+        self.ws.get_mut().set_deadline(deadline);
         self.ws
             .send(Message::text(text))
             .map_err(|e| io_error(e, Phase::Send, timeout))
     }
 
-    /// Waits for the next data frame and parses it as JSON. Pings are answered on the way.
-    pub(crate) fn receive_json(&mut self, timeout: Duration) -> Result<Value> {
-        self.ws.get_mut().set_deadline(Instant::now() + timeout);
+    /// Waits until `deadline` for the next data frame and parses it as JSON. Pings are
+    /// answered on the way. A timeout reports `timeout`, the operation's whole budget.
+    pub(crate) fn receive_json(&mut self, deadline: Instant, timeout: Duration) -> Result<Value> {
+        self.ws.get_mut().set_deadline(deadline);
         loop {
             let message = self
                 .ws

@@ -133,7 +133,7 @@ fn with_connection<T>(
     handle: &str,
     timeout: Duration,
     deadline: Instant,
-    body: impl FnOnce(&mut Connection, Duration) -> Result<T>,
+    body: impl FnOnce(&mut Connection) -> Result<T>,
 ) -> Result<T> {
     let slot = core.lookup(handle)?;
     let mut guard = slot
@@ -141,11 +141,7 @@ fn with_connection<T>(
         .try_lock_until(deadline)
         .ok_or_else(|| Error::timeout(Phase::WaitForConnection, timeout))?;
     let connection = guard.as_mut().ok_or_else(|| no_connection(handle))?;
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Error::timeout(Phase::WaitForConnection, timeout));
-    }
-    let result = body(connection, left);
+    let result = body(connection);
     if let Err(e) = &result {
         if e.code() == ErrorCode::WebsocketConnectionClosed {
             *guard = None;
@@ -175,8 +171,8 @@ pub fn send(handle: &str, message: &Value, correlation_id: &str) -> Result<()> {
             message_keys(message)
         );
         let deadline = Instant::now() + timeout;
-        with_connection(core, handle, timeout, deadline, |conn, left| {
-            conn.send_text(text, left)
+        with_connection(core, handle, timeout, deadline, |conn| {
+            conn.send_text(text, deadline, timeout)
         })?;
         core.record(|s| s.messages_sent_count += 1);
         Ok(())
@@ -202,8 +198,8 @@ pub fn receive(handle: &str, timeout: Duration, correlation_id: &str) -> Result<
             "Waiting for message (connection={handle}, timeout={})",
             timeout.as_secs_f64()
         );
-        let message = with_connection(core, handle, timeout, deadline, |conn, left| {
-            conn.receive_json(left)
+        let message = with_connection(core, handle, timeout, deadline, |conn| {
+            conn.receive_json(deadline, timeout)
         })?;
         core.record(|s| s.messages_received_count += 1);
         debug_line!(
@@ -274,19 +270,10 @@ pub fn request(
             conn.url,
             message_keys(message)
         );
-        let left = |phase| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                Err(Error::timeout(phase, timeout))
-            } else {
-                Ok(left)
-            }
-        };
-        let exchange = left(Phase::Send)
-            .and_then(|l| conn.send_text(text, l))
+        let exchange = conn
+            .send_text(text, deadline, timeout)
             .inspect(|()| core.record(|s| s.messages_sent_count += 1))
-            .and_then(|()| left(Phase::Receive))
-            .and_then(|l| conn.receive_json(l));
+            .and_then(|()| conn.receive_json(deadline, timeout));
         let close_budget = match &exchange {
             // The budget is spent: drop the socket without a closing handshake.
             Err(e) if e.code() == ErrorCode::WebsocketTimeout => Duration::ZERO,

@@ -1,0 +1,249 @@
+//! The manager's limits and counters: rate limit, registry bound, message size, every stats
+//! field, and consistency under 16 threads. These change process-wide state, so each test
+//! holds `tests::serial()` and starts from a reset.
+
+use std::time::{Duration, Instant};
+
+use gateway::{ErrorCode, ManagerConfig, Stats};
+use serde_json::json;
+use tests::servers;
+
+const T: Duration = Duration::from_secs(5);
+
+fn fresh(config: ManagerConfig) {
+    gateway::websocket_configure(config);
+    gateway::websocket_reset(None).unwrap();
+}
+
+/// One cheap admitted operation: closing a handle that does not exist.
+fn cheap_op() -> Result<(), gateway::Error> {
+    match gateway::websocket_close("ws-0", None) {
+        Err(e) if e.code() == ErrorCode::WebsocketNoConnection => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => panic!("ws-0 is never a handle"),
+    }
+}
+
+#[test]
+fn rate_limit_admits_300_refuses_the_301st_and_slides() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default());
+    let start = Instant::now();
+    for i in 0..300 {
+        cheap_op().unwrap_or_else(|e| panic!("operation {i} refused: {e}"));
+    }
+    let err = cheap_op().unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_millis(900),
+        "too slow to test the window"
+    );
+    assert_eq!(err.code(), ErrorCode::RateLimitExceeded);
+    assert_eq!(err.details()["max_rate_limit"], 300);
+
+    let stats = gateway::websocket_get_stats();
+    assert_eq!(stats.total_operations, 300);
+    assert_eq!(stats.rate_limited_count, 1);
+    assert_eq!(stats.current_rate_limit_size, 300);
+    assert_eq!(stats.max_rate_limit, 300);
+
+    // Once the first operations leave the window, new ones are admitted again.
+    std::thread::sleep(
+        Duration::from_millis(1000).saturating_sub(start.elapsed()) + Duration::from_millis(50),
+    );
+    cheap_op().unwrap();
+    assert!(gateway::websocket_get_stats().current_rate_limit_size < 300);
+}
+
+#[test]
+fn rate_limit_is_configurable() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default().rate_limit(5, Duration::from_millis(200)));
+    for _ in 0..5 {
+        cheap_op().unwrap();
+    }
+    assert_eq!(cheap_op().unwrap_err().code(), ErrorCode::RateLimitExceeded);
+    std::thread::sleep(Duration::from_millis(220));
+    cheap_op().unwrap();
+    let stats = gateway::websocket_get_stats();
+    assert_eq!(stats.max_rate_limit, 5);
+    fresh(ManagerConfig::default());
+}
+
+#[test]
+fn every_stats_field_counts() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default());
+    assert_eq!(
+        gateway::websocket_get_stats(),
+        Stats {
+            max_rate_limit: 300,
+            ..Stats::default()
+        }
+    );
+    let echo = servers::echo();
+    gateway::websocket_request(&echo.url(), &json!({"a": 1}), T, None).unwrap();
+    let c = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    let h = c.connection.as_str();
+    gateway::websocket_send(h, &json!({"b": 2}), None).unwrap();
+    gateway::websocket_receive(h, T, None).unwrap();
+    gateway::websocket_close(h, None).unwrap();
+    cheap_op().unwrap(); // admitted, fails
+    let stats = gateway::websocket_get_stats();
+    assert_eq!(
+        stats,
+        Stats {
+            total_operations: 6,
+            connections_count: 2,
+            messages_sent_count: 2,
+            messages_received_count: 2,
+            errors_count: 1,
+            rate_limited_count: 0,
+            current_rate_limit_size: 6,
+            max_rate_limit: 300,
+        }
+    );
+    let json = serde_json::to_value(stats).unwrap();
+    let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "connections_count",
+            "current_rate_limit_size",
+            "errors_count",
+            "max_rate_limit",
+            "messages_received_count",
+            "messages_sent_count",
+            "rate_limited_count",
+            "total_operations"
+        ]
+    );
+    let envelope = gateway::websocket_execute("get_stats", json!({}));
+    assert_eq!(envelope["data"], json);
+
+    gateway::websocket_reset(None).unwrap();
+    assert_eq!(
+        gateway::websocket_get_stats(),
+        Stats {
+            max_rate_limit: 300,
+            ..Stats::default()
+        }
+    );
+}
+
+#[test]
+fn reset_closes_open_connections() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default());
+    let echo = servers::echo();
+    let c = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    assert_eq!(
+        gateway::WebSocketCore::global().open_connections(),
+        vec![c.connection.clone()]
+    );
+    gateway::websocket_reset(None).unwrap();
+    assert!(gateway::WebSocketCore::global()
+        .open_connections()
+        .is_empty());
+    let err = gateway::websocket_send(c.connection.as_str(), &json!({}), None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketNoConnection);
+    // Handles are never reused after a reset.
+    let d = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    assert_ne!(d.connection, c.connection);
+    gateway::websocket_close(d.connection.as_str(), None).unwrap();
+}
+
+#[test]
+fn registry_is_bounded() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default().max_connections(3));
+    let echo = servers::echo();
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            gateway::websocket_connect(&echo.url(), T, None)
+                .unwrap()
+                .connection
+        })
+        .collect();
+    let err = gateway::websocket_connect(&echo.url(), T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RegistryFull);
+    assert_eq!(err.details()["max_connections"], 3);
+    // A request does not take a registry place.
+    gateway::websocket_request(&echo.url(), &json!({}), T, None).unwrap();
+    gateway::websocket_close(handles[0].as_str(), None).unwrap();
+    let again = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    gateway::websocket_close(again.connection.as_str(), None).unwrap();
+    fresh(ManagerConfig::default());
+}
+
+#[test]
+fn the_default_registry_holds_64() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default());
+    let echo = servers::echo();
+    for _ in 0..64 {
+        gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    }
+    let err = gateway::websocket_connect(&echo.url(), T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RegistryFull);
+    fresh(ManagerConfig::default());
+}
+
+#[test]
+fn message_size_is_limited_both_ways() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default().max_message_size(1024));
+    let echo = servers::echo();
+    let big = json!({"blob": "y".repeat(2000)});
+    let err = gateway::websocket_request(&echo.url(), &big, T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MessageTooLarge);
+    let small = json!({"blob": "y".repeat(900)});
+    gateway::websocket_request(&echo.url(), &small, T, None).unwrap();
+
+    let server = servers::big_reply(4000);
+    let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MessageTooLarge, "{err:?}");
+    fresh(ManagerConfig::default());
+}
+
+#[test]
+fn sixteen_threads_keep_stats_consistent() {
+    let _serial = tests::serial();
+    fresh(ManagerConfig::default());
+    let echo = servers::echo();
+    let url = echo.url();
+    const THREADS: usize = 16;
+    const REQUESTS: usize = 5;
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let url = url.clone();
+            scope.spawn(move || {
+                for r in 0..REQUESTS {
+                    let msg = json!({"thread": t, "request": r});
+                    let reply = gateway::websocket_request(&url, &msg, T, None).unwrap();
+                    assert_eq!(reply.response, msg);
+                }
+                let c = gateway::websocket_connect(&url, T, None).unwrap();
+                let h = c.connection.as_str();
+                let msg = json!({"thread": t});
+                gateway::websocket_send(h, &msg, None).unwrap();
+                assert_eq!(gateway::websocket_receive(h, T, None).unwrap().message, msg);
+                gateway::websocket_close(h, None).unwrap();
+            });
+        }
+    });
+    let per_thread = (REQUESTS + 4) as u64;
+    let stats = gateway::websocket_get_stats();
+    assert_eq!(stats.total_operations, THREADS as u64 * per_thread);
+    assert_eq!(stats.connections_count, (THREADS * (REQUESTS + 1)) as u64);
+    assert_eq!(stats.messages_sent_count, (THREADS * (REQUESTS + 1)) as u64);
+    assert_eq!(
+        stats.messages_received_count,
+        (THREADS * (REQUESTS + 1)) as u64
+    );
+    assert_eq!(stats.errors_count, 0);
+    assert_eq!(stats.rate_limited_count, 0);
+    assert!(gateway::WebSocketCore::global()
+        .open_connections()
+        .is_empty());
+}

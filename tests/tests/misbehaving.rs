@@ -1,0 +1,133 @@
+//! Servers that stall, lie or close: each ends in its error code within its timeout + 10%.
+
+use std::time::{Duration, Instant};
+
+use gateway::{Error, ErrorCode};
+use serde_json::json;
+use tests::pki::TestPki;
+use tests::servers;
+
+/// Asserts that `run` failed with `code` after between 95% and 110% of `timeout`.
+fn assert_times_out(timeout: Duration, phase: &str, run: impl FnOnce() -> Result<(), Error>) {
+    let start = Instant::now();
+    let err = run().expect_err("must fail");
+    let elapsed = start.elapsed();
+    assert_eq!(err.code(), ErrorCode::WebsocketTimeout, "{err}");
+    assert_eq!(err.details()["phase"], phase, "{err:?}");
+    assert!(
+        elapsed >= timeout.mul_f64(0.95) && elapsed <= timeout.mul_f64(1.10),
+        "{phase}: took {elapsed:?} for a timeout of {timeout:?}"
+    );
+}
+
+#[test]
+fn never_answered_upgrade_times_out_in_upgrade() {
+    let server = servers::silent("ws");
+    let timeout = Duration::from_millis(800);
+    assert_times_out(timeout, "upgrade", || {
+        gateway::websocket_request(&server.url(), &json!({}), timeout, None).map(drop)
+    });
+    assert_times_out(timeout, "upgrade", || {
+        gateway::websocket_connect(&server.url(), timeout, None).map(drop)
+    });
+}
+
+#[test]
+fn stalled_tls_handshake_times_out_in_tls_handshake() {
+    let server = servers::silent("wss");
+    let timeout = Duration::from_millis(800);
+    assert_times_out(timeout, "tls_handshake", || {
+        gateway::websocket_request(&server.url(), &json!({}), timeout, None).map(drop)
+    });
+}
+
+#[test]
+fn silent_after_upgrade_times_out_in_receive() {
+    let server = servers::mute_after_upgrade();
+    let timeout = Duration::from_millis(800);
+    assert_times_out(timeout, "receive", || {
+        gateway::websocket_request(&server.url(), &json!({"q": 1}), timeout, None).map(drop)
+    });
+
+    let conn = gateway::websocket_connect(&server.url(), timeout, None).unwrap();
+    let h = conn.connection.as_str();
+    gateway::websocket_send(h, &json!({"q": 2}), None).unwrap();
+    assert_times_out(timeout, "receive", || {
+        gateway::websocket_receive(h, timeout, None).map(drop)
+    });
+    // A timed-out receive leaves the connection usable.
+    gateway::websocket_send(h, &json!({"q": 3}), None).unwrap();
+    gateway::websocket_close(h, None).unwrap();
+}
+
+#[test]
+fn non_json_reply_is_a_parse_error_with_preview() {
+    let server = servers::non_json();
+    let err = gateway::websocket_request(
+        &server.url(),
+        &json!({"q": 1}),
+        Duration::from_secs(5),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketParseFailed);
+    assert_eq!(err.details()["preview"], "hello, not json");
+}
+
+#[test]
+fn abrupt_close_is_connection_closed() {
+    let server = servers::abrupt_close();
+    let timeout = Duration::from_secs(5);
+    let start = Instant::now();
+    let err =
+        gateway::websocket_request(&server.url(), &json!({"q": 1}), timeout, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketConnectionClosed, "{err:?}");
+    assert!(start.elapsed() < timeout);
+
+    // On a registered connection, the dead handle leaves the registry.
+    let conn = gateway::websocket_connect(&server.url(), timeout, None).unwrap();
+    let h = conn.connection.as_str();
+    gateway::websocket_send(h, &json!({"q": 1}), None).unwrap();
+    let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketConnectionClosed, "{err:?}");
+    let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketNoConnection);
+}
+
+#[test]
+fn half_read_message_survives_a_timeout() {
+    let server = servers::split_frame(Duration::from_millis(600));
+    let conn = gateway::websocket_connect(&server.url(), Duration::from_secs(5), None).unwrap();
+    let h = conn.connection.as_str();
+    gateway::websocket_send(h, &json!({"go": true}), None).unwrap();
+    let err = gateway::websocket_receive(h, Duration::from_millis(250), None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketTimeout);
+    let got = gateway::websocket_receive(h, Duration::from_secs(5), None).unwrap();
+    assert_eq!(got.message["part"], "complete");
+    gateway::websocket_close(h, None).unwrap();
+}
+
+#[test]
+fn untrusted_certificate_is_tls_failed() {
+    // This CA is never added to the client's roots.
+    let pki = TestPki::generate();
+    let server = servers::tls_echo(&pki);
+    let err = gateway::websocket_request(&server.url(), &json!({}), Duration::from_secs(5), None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert_eq!(err.details()["phase"], "tls_handshake");
+}
+
+#[test]
+fn timeouts_are_reported_in_the_envelope() {
+    let server = servers::mute_after_upgrade();
+    let e = gateway::websocket_execute(
+        "request",
+        json!({"url": server.url(), "message": {}, "timeout": 0.3, "correlation_id": "mis-env"}),
+    );
+    assert_eq!(e["success"], false);
+    assert_eq!(e["error_code"], "WEBSOCKET_TIMEOUT");
+    assert_eq!(e["details"]["phase"], "receive");
+    assert_eq!(e["details"]["correlation_id"], "mis-env");
+    assert_eq!(e["error"], "Timed out after 0.300 s during receive.");
+}

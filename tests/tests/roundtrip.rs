@@ -1,0 +1,227 @@
+//! Requests and long-lived connections against a real echo server, through every entry of
+//! the gateway (typed and JSON), and the validation in front of them.
+
+use std::time::Duration;
+
+use gateway::ErrorCode;
+use serde_json::json;
+use tests::servers;
+
+const T: Duration = Duration::from_secs(5);
+
+#[test]
+fn request_echoes_through_the_gateway() {
+    let echo = servers::echo();
+    let msg = json!({"type": "hello", "data": [1, 2, 3]});
+    let reply = gateway::websocket_request(&echo.url(), &msg, T, Some("rt-request")).unwrap();
+    assert_eq!(reply.response, msg);
+    assert_eq!(reply.correlation_id, "rt-request");
+    assert_eq!(reply.url, echo.url());
+}
+
+#[test]
+fn request_envelope_has_the_documented_shape() {
+    let echo = servers::echo();
+    let envelope = gateway::websocket_execute(
+        "request",
+        json!({"url": echo.url(), "message": {"type": "x"}, "timeout": 5, "correlation_id": "rt-env"}),
+    );
+    assert_eq!(
+        envelope,
+        json!({
+            "success": true,
+            "message": "WebSocket request completed",
+            "data": {"response": {"type": "x"}, "correlation_id": "rt-env", "url": echo.url()}
+        })
+    );
+}
+
+#[test]
+fn handle_crosses_the_json_boundary() {
+    let echo = servers::echo();
+    let connected = gateway::websocket_execute("connect", json!({"url": echo.url()}));
+    assert_eq!(connected["success"], true, "{connected}");
+    let handle = connected["data"]["connection"].as_str().unwrap().to_owned();
+    assert!(handle.starts_with("ws-"), "{handle}");
+    assert_eq!(
+        connected["data"]["correlation_id"].as_str().unwrap().len(),
+        13
+    );
+
+    for i in 0..3 {
+        let sent =
+            gateway::websocket_execute("send", json!({"connection": handle, "message": {"n": i}}));
+        assert_eq!(sent["success"], true, "{sent}");
+        let got =
+            gateway::websocket_execute("receive", json!({"connection": handle, "timeout": 5}));
+        assert_eq!(got["data"]["message"], json!({"n": i}), "{got}");
+    }
+    let closed = gateway::websocket_execute("close", json!({"connection": handle}));
+    assert_eq!(closed["success"], true, "{closed}");
+
+    let after = gateway::websocket_execute("send", json!({"connection": handle, "message": {}}));
+    assert_eq!(after["error_code"], "WEBSOCKET_NO_CONNECTION", "{after}");
+    let again = gateway::websocket_execute("close", json!({"connection": handle}));
+    assert_eq!(again["error_code"], "WEBSOCKET_NO_CONNECTION");
+}
+
+#[test]
+fn typed_connection_api() {
+    let echo = servers::echo();
+    let c = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    let h = c.connection.as_str();
+    gateway::websocket_send(h, &json!([1, "two"]), None).unwrap();
+    let r = gateway::websocket_receive(h, T, None).unwrap();
+    assert_eq!(r.message, json!([1, "two"]));
+    assert_eq!(r.connection, c.connection);
+    gateway::websocket_close(h, None).unwrap();
+}
+
+#[test]
+fn pings_are_answered_and_skipped() {
+    let server = servers::ping_first();
+    let reply = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap();
+    assert_eq!(reply.response, json!({"k": "v"}));
+}
+
+#[test]
+fn binary_reply_is_a_parse_error() {
+    let server = servers::binary_reply();
+    let err = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketParseFailed);
+    assert_eq!(err.details()["frame"], "binary");
+}
+
+#[test]
+fn refused_connection_is_connect_failed() {
+    // Bind then drop: the port is very likely closed right after.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = gateway::websocket_request(&format!("ws://127.0.0.1:{port}/"), &json!({}), T, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketConnectFailed, "{err}");
+    assert_eq!(err.details()["phase"], "connect");
+}
+
+#[test]
+fn refused_upgrade_is_connect_failed_with_status() {
+    let server = servers::refuse_upgrade();
+    let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketConnectFailed);
+    assert_eq!(err.details()["http_status"], 404);
+    assert_eq!(err.details()["phase"], "upgrade");
+}
+
+#[test]
+fn localhost_name_is_resolved() {
+    let echo = servers::echo();
+    let reply =
+        gateway::websocket_request(&echo.url_with_host("localhost"), &json!({"a": 1}), T, None)
+            .unwrap();
+    assert_eq!(reply.response, json!({"a": 1}));
+}
+
+#[test]
+fn invalid_parameters_are_named() {
+    let cases = [
+        ("request", json!({"message": {}}), "url"),
+        ("request", json!({"url": 5, "message": {}}), "url"),
+        (
+            "request",
+            json!({"url": "http://example.com", "message": {}}),
+            "url",
+        ),
+        ("request", json!({"url": "not a url", "message": {}}), "url"),
+        (
+            "request",
+            json!({"url": "ws://127.0.0.1:1", "message": "text"}),
+            "message",
+        ),
+        ("request", json!({"url": "ws://127.0.0.1:1"}), "message"),
+        (
+            "request",
+            json!({"url": "ws://127.0.0.1:1", "message": {}, "timeout": 0}),
+            "timeout",
+        ),
+        (
+            "request",
+            json!({"url": "ws://127.0.0.1:1", "message": {}, "timeout": 901}),
+            "timeout",
+        ),
+        (
+            "request",
+            json!({"url": "ws://127.0.0.1:1", "message": {}, "timeout": "5"}),
+            "timeout",
+        ),
+        (
+            "request",
+            json!({"url": "ws://127.0.0.1:1", "message": {}, "timeout": -1}),
+            "timeout",
+        ),
+        (
+            "connect",
+            json!({"url": "ws://h", "correlation_id": 7}),
+            "correlation_id",
+        ),
+        (
+            "connect",
+            json!({"url": "ws://h", "correlation_id": "a\nb"}),
+            "correlation_id",
+        ),
+        (
+            "connect",
+            json!({"url": "ws://h", "correlation_id": ""}),
+            "correlation_id",
+        ),
+        ("send", json!({"message": {}}), "connection"),
+        ("receive", json!({"connection": 1}), "connection"),
+        ("close", json!({}), "connection"),
+        ("close", json!([1, 2]), "params"),
+    ];
+    for (op, params, name) in cases {
+        let e = gateway::websocket_execute(op, params.clone());
+        assert_eq!(e["success"], false, "{op} {params}");
+        assert_eq!(e["error_code"], "INVALID_PARAMETER", "{op} {params}: {e}");
+        assert_eq!(e["details"]["parameter"], name, "{op} {params}: {e}");
+        assert!(e["error"].as_str().unwrap().contains(name), "{e}");
+    }
+}
+
+#[test]
+fn typed_api_validates_too() {
+    let err = gateway::websocket_request("ws://127.0.0.1:1", &json!({}), Duration::ZERO, None)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    let err = gateway::websocket_connect("wss://", T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    let err = gateway::websocket_send("ws-1", &json!(3), None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+}
+
+#[test]
+fn unknown_operation_lists_the_valid_ones() {
+    let e = gateway::websocket_execute("explode", json!({}));
+    assert_eq!(e["error_code"], "UNKNOWN_OPERATION");
+    assert_eq!(
+        e["error"],
+        "Unknown WebSocket operation: 'explode'. Valid: connect, send, receive, close, request, get_stats, reset"
+    );
+}
+
+#[test]
+fn receive_on_unknown_handle() {
+    let err = gateway::websocket_receive("ws-999999", T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketNoConnection);
+    assert_eq!(err.details()["connection"], "ws-999999");
+}
+
+#[test]
+fn manager_is_reachable_through_the_singleton_registry() {
+    let any = gateway::singleton_get(gateway::WEBSOCKET_MANAGER).unwrap();
+    let manager = any.downcast_ref::<gateway::WebSocketCore>().unwrap();
+    assert!(std::ptr::eq(manager, &**gateway::WebSocketCore::global()));
+    assert!(gateway::singleton_get("nothing_here").is_none());
+}

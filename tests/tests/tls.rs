@@ -1,0 +1,60 @@
+//! `wss://` against a server whose certificate was made at test time and trusted through a
+//! custom root.
+
+use std::time::Duration;
+
+use gateway::ErrorCode;
+use serde_json::json;
+use tests::pki::TestPki;
+use tests::servers;
+
+const T: Duration = Duration::from_secs(5);
+
+fn trusted_pki() -> TestPki {
+    let pki = TestPki::generate();
+    gateway::websocket_add_root_certificate(pki.ca_pem.as_bytes()).unwrap();
+    pki
+}
+
+#[test]
+fn wss_request_with_a_custom_root() {
+    let pki = trusted_pki();
+    let server = servers::tls_echo(&pki);
+    for host in ["127.0.0.1", "localhost"] {
+        let url = server.url_with_host(host);
+        let reply = gateway::websocket_request(&url, &json!({"secure": host}), T, None).unwrap();
+        assert_eq!(reply.response, json!({"secure": host}));
+    }
+}
+
+#[test]
+fn wss_connection_lives_across_calls() {
+    let pki = trusted_pki();
+    let server = servers::tls_echo(&pki);
+    let conn = gateway::websocket_connect(&server.url(), T, None).unwrap();
+    let h = conn.connection.as_str();
+    for i in 0..5 {
+        gateway::websocket_send(h, &json!({"i": i}), None).unwrap();
+        assert_eq!(
+            gateway::websocket_receive(h, T, None).unwrap().message["i"],
+            i
+        );
+    }
+    gateway::websocket_close(h, None).unwrap();
+}
+
+#[test]
+fn name_mismatch_is_tls_failed() {
+    let pki = trusted_pki();
+    // The certificate names localhost and 127.0.0.1, not 127.0.0.2.
+    let server = servers::tls_echo_on("127.0.0.2", &pki);
+    let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketTlsFailed, "{err:?}");
+}
+
+#[test]
+fn bad_pem_is_invalid_parameter() {
+    let err = gateway::websocket_add_root_certificate(b"-----BEGIN CERTIFICATE-----\nnope\n")
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+}
