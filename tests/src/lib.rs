@@ -11,7 +11,6 @@
 
 pub mod capture;
 pub mod pki;
-pub mod server;
 pub mod servers;
 
 /// Runs one test body at a time within a test binary, for tests that change process-wide

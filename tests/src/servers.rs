@@ -6,18 +6,11 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
+
+pub use peers::{echo_loop, Server};
 
 use crate::pki::TestPki;
-use crate::server::Server;
-
-fn echo_loop<S: Read + Write>(mut ws: WebSocket<S>) {
-    while let Ok(message) = ws.read() {
-        if (message.is_text() || message.is_binary()) && ws.send(message).is_err() {
-            break;
-        }
-    }
-}
 
 /// Reads and discards until the client goes away (or the connection lifetime ends).
 fn drain(mut stream: TcpStream) {
@@ -26,14 +19,7 @@ fn drain(mut stream: TcpStream) {
 
 /// Echoes every text and binary message.
 pub fn echo() -> Server {
-    Server::start(
-        "ws",
-        Arc::new(|stream| {
-            if let Ok(ws) = tungstenite::accept(stream) {
-                echo_loop(ws);
-            }
-        }),
-    )
+    peers::echo().expect("start echo server")
 }
 
 /// Echo over TLS with a certificate for `localhost` / `127.0.0.1` signed by `pki`'s CA.
@@ -55,11 +41,12 @@ pub fn tls_echo_on(ip: &str, pki: &TestPki) -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// Accepts TCP and never answers: neither the HTTP upgrade (`ws`) nor the TLS handshake (`wss`).
 pub fn silent(scheme: &'static str) -> Server {
-    Server::start(scheme, Arc::new(drain))
+    Server::start(scheme, Arc::new(drain)).expect("start test server")
 }
 
 /// Completes the upgrade, then reads everything and never replies.
@@ -72,6 +59,7 @@ pub fn mute_after_upgrade() -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// Answers every message with a text frame that is not JSON.
@@ -88,6 +76,7 @@ pub fn non_json() -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// Answers every message with a binary frame.
@@ -104,6 +93,7 @@ pub fn binary_reply() -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// Completes the upgrade, reads one message, then drops TCP without a closing handshake.
@@ -117,6 +107,7 @@ pub fn abrupt_close() -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// Answers the upgrade request with `HTTP 404`.
@@ -129,6 +120,7 @@ pub fn refuse_upgrade() -> Server {
             let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
         }),
     )
+    .expect("start test server")
 }
 
 /// Sends a ping before echoing each message (the client must answer it and go on).
@@ -148,6 +140,7 @@ pub fn ping_first() -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// The reply this server sends in two halves.
@@ -177,6 +170,7 @@ pub fn split_frame(pause: Duration) -> Server {
             }
         }),
     )
+    .expect("start test server")
 }
 
 /// Answers every message with a JSON string of `len` characters.
@@ -194,4 +188,5 @@ pub fn big_reply(len: usize) -> Server {
             }
         }),
     )
+    .expect("start test server")
 }

@@ -21,15 +21,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts a server that runs `behaviour` on a thread per connection.
-    pub fn start(scheme: &'static str, behaviour: Behaviour) -> Server {
+    /// Starts a server on 127.0.0.1 that runs `behaviour` on a thread per connection.
+    ///
+    /// ```
+    /// let server = peers::Server::start("ws", std::sync::Arc::new(|_stream| {})).unwrap();
+    /// assert!(server.url().starts_with("ws://127.0.0.1:"));
+    /// ```
+    pub fn start(scheme: &'static str, behaviour: Behaviour) -> std::io::Result<Server> {
         Server::start_on("127.0.0.1", scheme, behaviour)
     }
 
-    /// Like [`Server::start`], bound to another loopback address.
-    pub fn start_on(ip: &str, scheme: &'static str, behaviour: Behaviour) -> Server {
-        let listener = TcpListener::bind((ip, 0)).expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
+    /// Like [`Server::start`], bound to another loopback address (127.0.0.0/8 or ::1).
+    pub fn start_on(ip: &str, scheme: &'static str, behaviour: Behaviour) -> std::io::Result<Server> {
+        let listener = TcpListener::bind((ip, 0))?;
+        let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = Arc::clone(&stop);
         std::thread::spawn(move || {
@@ -44,12 +49,12 @@ impl Server {
                 std::thread::spawn(move || behaviour(stream));
             }
         });
-        Server {
+        Ok(Server {
             addr,
             scheme,
             host: ip.to_owned(),
             stop,
-        }
+        })
     }
 
     /// The server's address.
@@ -62,7 +67,8 @@ impl Server {
         format!("{}://{}:{}/", self.scheme, self.host, self.addr.port())
     }
 
-    /// The URL with `localhost` as host, for certificate name checks.
+    /// The URL with another host name (such as `localhost`), for name resolution and
+    /// certificate name checks.
     pub fn url_with_host(&self, host: &str) -> String {
         format!("{}://{}:{}/", self.scheme, host, self.addr.port())
     }

@@ -1,0 +1,318 @@
+//! A Home Assistant stand-in: the public WebSocket protocol (auth, ids, results, events,
+//! subscriptions, ping) over a small, fixed set of entities.
+
+use std::collections::HashMap;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde_json::{json, Map, Value};
+use tungstenite::{Message, WebSocket};
+
+use crate::server::Server;
+
+/// The `ha_version` the stand-in reports.
+pub const STAND_IN_VERSION: &str = "2026.11.0-standin";
+
+#[derive(Debug, Default)]
+struct Shared {
+    states: Vec<Value>,
+    live: Vec<TcpStream>,
+    command_log: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    connections: AtomicU64,
+    auths: AtomicU64,
+    stall: AtomicBool,
+}
+
+/// A Home Assistant stand-in on 127.0.0.1.
+///
+/// It sends `auth_required`, accepts only its token (`auth_invalid` and a close otherwise),
+/// rejects ids that do not increase (`id_reuse`), sends a `state_changed` event to
+/// subscribers *before* the `call_service` result, and can drop every connection at once to
+/// simulate a restart.
+///
+/// ```
+/// let ha = peers::HaStandIn::start("token").unwrap();
+/// assert!(ha.url().ends_with("/api/websocket"));
+/// ```
+#[derive(Debug)]
+pub struct HaStandIn {
+    server: Server,
+    shared: Arc<Mutex<Shared>>,
+    counters: Arc<Counters>,
+}
+
+impl HaStandIn {
+    /// Starts the stand-in; clients must authenticate with `token`.
+    pub fn start(token: &str) -> std::io::Result<HaStandIn> {
+        let shared = Arc::new(Mutex::new(Shared {
+            states: initial_states(),
+            ..Shared::default()
+        }));
+        let counters = Arc::new(Counters::default());
+        let token = token.to_owned();
+        let (s, c) = (Arc::clone(&shared), Arc::clone(&counters));
+        let server = Server::start(
+            "ws",
+            Arc::new(move |stream: TcpStream| {
+                c.connections.fetch_add(1, Ordering::SeqCst);
+                if let Ok(clone) = stream.try_clone() {
+                    s.lock().live.push(clone);
+                }
+                if let Ok(ws) = tungstenite::accept(stream) {
+                    Session::new(&token, Arc::clone(&s), Arc::clone(&c)).run(ws);
+                }
+            }),
+        )?;
+        Ok(HaStandIn {
+            server,
+            shared,
+            counters,
+        })
+    }
+
+    /// `ws://127.0.0.1:PORT/api/websocket`.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/api/websocket", self.server.addr().port())
+    }
+
+    /// `http://127.0.0.1:PORT`, the form users put in `HA_URL`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.server.addr().port())
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.counters.connections.load(Ordering::SeqCst)
+    }
+
+    /// Successful authentications so far.
+    pub fn auths(&self) -> u64 {
+        self.counters.auths.load(Ordering::SeqCst)
+    }
+
+    /// The `type` of every command received after authentication, in order.
+    pub fn command_log(&self) -> Vec<String> {
+        self.shared.lock().command_log.clone()
+    }
+
+    /// When on, commands are logged but never answered (a server that hangs).
+    pub fn set_stalled(&self, stalled: bool) {
+        self.counters.stall.store(stalled, Ordering::SeqCst);
+    }
+
+    /// Drops every open connection at once, as a restart of Home Assistant would.
+    pub fn restart(&self) {
+        for stream in self.shared.lock().live.drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+fn initial_states() -> Vec<Value> {
+    let state = |id: &str, s: &str, attrs: Value| {
+        json!({"entity_id": id, "state": s, "attributes": attrs,
+               "last_changed": "2026-11-22T00:00:00+00:00", "last_updated": "2026-11-22T00:00:00+00:00",
+               "context": {"id": "01STANDIN", "parent_id": null, "user_id": null}})
+    };
+    vec![
+        state("light.kitchen", "off", json!({"friendly_name": "Kitchen Light", "brightness": null})),
+        state("sensor.outdoor_temperature", "7.5", json!({"friendly_name": "Outdoor Temperature", "unit_of_measurement": "°C"})),
+        state("switch.coffee_maker", "off", json!({"friendly_name": "Coffee Maker"})),
+    ]
+}
+
+/// One authenticated client connection.
+struct Session {
+    token: String,
+    shared: Arc<Mutex<Shared>>,
+    counters: Arc<Counters>,
+    last_id: u64,
+    /// subscription id → event type (`None` = all events)
+    subscriptions: HashMap<u64, Option<String>>,
+}
+
+impl Session {
+    fn new(token: &str, shared: Arc<Mutex<Shared>>, counters: Arc<Counters>) -> Self {
+        Session {
+            token: token.to_owned(),
+            shared,
+            counters,
+            last_id: 0,
+            subscriptions: HashMap::new(),
+        }
+    }
+
+    fn run(mut self, mut ws: WebSocket<TcpStream>) {
+        if !self.authenticate(&mut ws) {
+            let _ = ws.close(None);
+            let _ = ws.flush();
+            return;
+        }
+        while let Ok(message) = ws.read() {
+            let Message::Text(text) = message else { continue };
+            let Ok(command) = serde_json::from_str::<Value>(text.as_str()) else {
+                continue;
+            };
+            for reply in self.handle(&command) {
+                if ws.send(Message::text(reply.to_string())).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn authenticate(&mut self, ws: &mut WebSocket<TcpStream>) -> bool {
+        let hello = json!({"type": "auth_required", "ha_version": STAND_IN_VERSION});
+        if ws.send(Message::text(hello.to_string())).is_err() {
+            return false;
+        }
+        let Ok(Message::Text(text)) = ws.read() else { return false };
+        let auth: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+        let ok = auth["type"] == "auth" && auth["access_token"] == self.token.as_str();
+        let reply = if ok {
+            self.counters.auths.fetch_add(1, Ordering::SeqCst);
+            json!({"type": "auth_ok", "ha_version": STAND_IN_VERSION})
+        } else {
+            json!({"type": "auth_invalid", "message": "Invalid access token or password"})
+        };
+        ws.send(Message::text(reply.to_string())).is_ok() && ok
+    }
+
+    /// The replies to one command, in the order Home Assistant sends them.
+    fn handle(&mut self, command: &Value) -> Vec<Value> {
+        let kind = command["type"].as_str().unwrap_or_default().to_owned();
+        let Some(id) = command["id"].as_u64() else {
+            return vec![];
+        };
+        self.shared.lock().command_log.push(kind.clone());
+        if id <= self.last_id {
+            return vec![error(id, "id_reuse", "Identifier values have to increase.")];
+        }
+        self.last_id = id;
+        if self.counters.stall.load(Ordering::SeqCst) {
+            return vec![];
+        }
+        match kind.as_str() {
+            "ping" => vec![json!({"id": id, "type": "pong"})],
+            "get_states" => vec![result(id, Value::Array(self.shared.lock().states.clone()))],
+            "get_config" => vec![result(
+                id,
+                json!({"location_name": "Stand-in Home", "version": STAND_IN_VERSION,
+                       "time_zone": "UTC", "unit_system": {"temperature": "°C"},
+                       "components": ["light", "sensor", "switch"], "state": "RUNNING"}),
+            )],
+            "get_services" => vec![result(
+                id,
+                json!({"light": {"turn_on": {"name": "Turn on", "fields": {}},
+                                 "turn_off": {"name": "Turn off", "fields": {}}},
+                       "switch": {"turn_on": {"name": "Turn on", "fields": {}},
+                                  "turn_off": {"name": "Turn off", "fields": {}}}}),
+            )],
+            "config/entity_registry/list" => vec![result(
+                id,
+                json!([{"entity_id": "light.kitchen", "platform": "standin", "area_id": "kitchen", "device_id": "dev1"},
+                       {"entity_id": "switch.coffee_maker", "platform": "standin", "area_id": "kitchen", "device_id": "dev2"}]),
+            )],
+            "config/area_registry/list" => vec![result(
+                id,
+                json!([{"area_id": "kitchen", "name": "Kitchen"}, {"area_id": "garden", "name": "Garden"}]),
+            )],
+            "config/device_registry/list" => vec![result(
+                id,
+                json!([{"id": "dev1", "name": "Kitchen Light", "area_id": "kitchen"},
+                       {"id": "dev2", "name": "Coffee Maker", "area_id": "kitchen"}]),
+            )],
+            "subscribe_events" => {
+                let event_type = command["event_type"].as_str().map(str::to_owned);
+                self.subscriptions.insert(id, event_type);
+                vec![result(id, Value::Null)]
+            }
+            "unsubscribe_events" => {
+                let sub = command["subscription"].as_u64().unwrap_or(0);
+                if self.subscriptions.remove(&sub).is_some() {
+                    vec![result(id, Value::Null)]
+                } else {
+                    vec![error(id, "not_found", "Subscription not found.")]
+                }
+            }
+            "render_template" => {
+                let template = command["template"].as_str().unwrap_or_default();
+                let rendered = self.render(template);
+                self.subscriptions.insert(id, Some("__template__".into()));
+                vec![
+                    result(id, Value::Null),
+                    json!({"id": id, "type": "event", "event": {"result": rendered, "listeners": {"all": false, "entities": [], "domains": [], "time": false}}}),
+                ]
+            }
+            "call_service" => self.call_service(id, command),
+            _ => vec![error(id, "unknown_command", "Unknown command.")],
+        }
+    }
+
+    /// Renders `{{ states('entity_id') }}`; other text is kept as it is.
+    fn render(&self, template: &str) -> String {
+        let shared = self.shared.lock();
+        let mut out = template.to_owned();
+        for state in &shared.states {
+            let id = state["entity_id"].as_str().unwrap_or_default();
+            let value = state["state"].as_str().unwrap_or_default();
+            for quote in ['\'', '"'] {
+                out = out.replace(&format!("{{{{ states({quote}{id}{quote}) }}}}"), value);
+            }
+        }
+        out
+    }
+
+    fn call_service(&mut self, id: u64, command: &Value) -> Vec<Value> {
+        let domain = command["domain"].as_str().unwrap_or_default();
+        let service = command["service"].as_str().unwrap_or_default();
+        let new_state = match (domain, service) {
+            ("light" | "switch", "turn_on") => "on",
+            ("light" | "switch", "turn_off") => "off",
+            _ => return vec![error(id, "not_found", &format!("Service {domain}.{service} not found."))],
+        };
+        let target = command["target"]["entity_id"]
+            .as_str()
+            .or_else(|| command["service_data"]["entity_id"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut replies = Vec::new();
+        let mut shared = self.shared.lock();
+        if let Some(state) = shared.states.iter_mut().find(|s| s["entity_id"] == target.as_str()) {
+            let old = state.clone();
+            state["state"] = json!(new_state);
+            let new = state.clone();
+            // Home Assistant delivers the state change to subscribers before the result.
+            for (sub, event_type) in &self.subscriptions {
+                if event_type.as_deref().is_none_or(|t| t == "state_changed") {
+                    replies.push(json!({"id": sub, "type": "event", "event": {
+                        "event_type": "state_changed",
+                        "data": {"entity_id": target, "old_state": old, "new_state": new},
+                        "origin": "LOCAL", "time_fired": "2026-11-22T00:00:01+00:00",
+                        "context": {"id": "01STANDIN", "parent_id": null, "user_id": null}}}));
+                }
+            }
+        }
+        let mut body = Map::new();
+        body.insert("context".into(), json!({"id": "01STANDIN", "parent_id": null, "user_id": null}));
+        if command["return_response"] == true {
+            body.insert("response".into(), json!({"entity_id": target, "state": new_state}));
+        }
+        replies.push(result(id, Value::Object(body)));
+        replies
+    }
+}
+
+fn result(id: u64, value: Value) -> Value {
+    json!({"id": id, "type": "result", "success": true, "result": value})
+}
+
+fn error(id: u64, code: &str, message: &str) -> Value {
+    json!({"id": id, "type": "result", "success": false, "error": {"code": code, "message": message}})
+}

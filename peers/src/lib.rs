@@ -1,0 +1,47 @@
+//! Loopback peers for the demo and the tests: an echo server and a Home Assistant stand-in
+//! that speaks Home Assistant's WebSocket protocol. Both listen on 127.0.0.1 with an
+//! ephemeral port and stop when dropped; every connection ends by itself after
+//! [`CONNECTION_LIFETIME`] of silence.
+//!
+//! ```
+//! let echo = peers::echo().unwrap();
+//! assert!(echo.url().starts_with("ws://127.0.0.1:"));
+//! ```
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod home_assistant;
+mod server;
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use tungstenite::WebSocket;
+
+pub use home_assistant::{HaStandIn, STAND_IN_VERSION};
+pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
+
+/// Echoes every text and binary message until the peer leaves.
+pub fn echo_loop<S: Read + Write>(mut ws: WebSocket<S>) {
+    while let Ok(message) = ws.read() {
+        if (message.is_text() || message.is_binary()) && ws.send(message).is_err() {
+            break;
+        }
+    }
+}
+
+/// Starts an echo server on 127.0.0.1.
+///
+/// ```
+/// let echo = peers::echo().unwrap();
+/// drop(echo); // stops it
+/// ```
+pub fn echo() -> std::io::Result<Server> {
+    Server::start(
+        "ws",
+        Arc::new(|stream| {
+            if let Ok(ws) = tungstenite::accept(stream) {
+                echo_loop(ws);
+            }
+        }),
+    )
+}
