@@ -62,11 +62,28 @@ pub fn websocket_send(
     message: &Value,
     correlation_id: Option<&str>,
 ) -> Result<Sent> {
+    websocket_send_with_timeout(connection, message, None, correlation_id)
+}
+
+/// [`websocket_send`] bounded by `timeout` instead of the connection's own timeout
+/// (`None` keeps the connection's).
+///
+/// ```no_run
+/// let t = Some(std::time::Duration::from_millis(500));
+/// gateway::websocket_send_with_timeout("ws-1", &serde_json::json!({"type": "ping"}), t, None)?;
+/// # Ok::<(), gateway::Error>(())
+/// ```
+pub fn websocket_send_with_timeout(
+    connection: &str,
+    message: &Value,
+    timeout: Option<Duration>,
+    correlation_id: Option<&str>,
+) -> Result<Sent> {
     traced(
         "websocket_send",
         correlation_id,
         || format!("connection={connection}"),
-        |cid| interface::send(connection, message, cid),
+        |cid| interface::send(connection, message, timeout, cid),
     )
 }
 
@@ -97,11 +114,26 @@ pub fn websocket_receive(
 /// # Ok::<(), gateway::Error>(())
 /// ```
 pub fn websocket_close(connection: &str, correlation_id: Option<&str>) -> Result<Closed> {
+    websocket_close_with_timeout(connection, None, correlation_id)
+}
+
+/// [`websocket_close`] with the closing handshake bounded by `timeout` when that is shorter
+/// than the manager's close timeout.
+///
+/// ```no_run
+/// gateway::websocket_close_with_timeout("ws-1", Some(std::time::Duration::from_millis(200)), None)?;
+/// # Ok::<(), gateway::Error>(())
+/// ```
+pub fn websocket_close_with_timeout(
+    connection: &str,
+    timeout: Option<Duration>,
+    correlation_id: Option<&str>,
+) -> Result<Closed> {
     traced(
         "websocket_close",
         correlation_id,
         || format!("connection={connection}"),
-        |cid| interface::close(connection, cid),
+        |cid| interface::close(connection, timeout, cid),
     )
 }
 

@@ -29,11 +29,13 @@ mod envelope;
 mod singletons;
 
 pub use api::{
-    websocket_add_root_certificate, websocket_close, websocket_configure, websocket_connect,
-    websocket_execute, websocket_get_stats, websocket_receive, websocket_request, websocket_reset,
-    websocket_send,
+    websocket_add_root_certificate, websocket_close, websocket_close_with_timeout,
+    websocket_configure, websocket_connect, websocket_execute, websocket_get_stats,
+    websocket_receive, websocket_request, websocket_reset, websocket_send,
+    websocket_send_with_timeout,
 };
 pub use envelope::{envelope, error_envelope, success_envelope};
+pub use interface::correlation_id;
 pub use interface::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
 pub use singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
 pub use websocket::{

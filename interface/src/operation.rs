@@ -42,6 +42,8 @@ pub enum Operation {
         connection: String,
         /// A JSON object or array.
         message: Value,
+        /// Bound on the write; `None` uses the connection's own timeout.
+        timeout: Option<Duration>,
         /// Id threaded through every layer's debug lines.
         correlation_id: String,
     },
@@ -58,6 +60,8 @@ pub enum Operation {
     Close {
         /// The handle `connect` returned.
         connection: String,
+        /// Bound on the closing handshake when shorter than the manager's close timeout.
+        timeout: Option<Duration>,
         /// Id threaded through every layer's debug lines.
         correlation_id: String,
     },
@@ -106,6 +110,7 @@ impl Operation {
             "send" => Operation::Send {
                 connection: p.required_str("connection")?,
                 message: p.required_message("message")?,
+                timeout: p.optional_timeout()?,
                 correlation_id: p.correlation_id()?,
             },
             "receive" => Operation::Receive {
@@ -115,6 +120,7 @@ impl Operation {
             },
             "close" => Operation::Close {
                 connection: p.required_str("connection")?,
+                timeout: p.optional_timeout()?,
                 correlation_id: p.correlation_id()?,
             },
             "request" => Operation::Request {

@@ -58,6 +58,14 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// Seconds as a number, or `None` when absent.
+    pub(crate) fn optional_timeout(&self) -> Result<Option<Duration>> {
+        match self.get("timeout") {
+            None => Ok(None),
+            Some(_) => self.timeout().map(Some),
+        }
+    }
+
     /// The caller's correlation id, unchanged, or a new one.
     pub(crate) fn correlation_id(&self) -> Result<String> {
         match self.get("correlation_id") {

@@ -47,8 +47,9 @@ pub fn route(operation: Operation) -> Result<Outcome> {
         Operation::Send {
             connection,
             message,
+            timeout,
             correlation_id,
-        } => send(&connection, &message, &correlation_id).map(Outcome::Sent),
+        } => send(&connection, &message, timeout, &correlation_id).map(Outcome::Sent),
         Operation::Receive {
             connection,
             timeout,
@@ -56,8 +57,9 @@ pub fn route(operation: Operation) -> Result<Outcome> {
         } => receive(&connection, timeout, &correlation_id).map(Outcome::Received),
         Operation::Close {
             connection,
+            timeout,
             correlation_id,
-        } => close(&connection, &correlation_id).map(Outcome::Closed),
+        } => close(&connection, timeout, &correlation_id).map(Outcome::Closed),
         Operation::Request {
             url,
             message,
@@ -94,15 +96,21 @@ pub fn connect(url: &str, timeout: Duration, correlation_id: &str) -> Result<Con
     })
 }
 
-/// Sends one JSON message on a registered connection.
+/// Sends one JSON message on a registered connection, within `timeout` or, when `None`,
+/// the connection's own timeout.
 ///
 /// ```no_run
-/// interface::send("ws-1", &serde_json::json!({"type": "ping"}), "abc")?;
+/// interface::send("ws-1", &serde_json::json!({"type": "ping"}), None, "abc")?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
-pub fn send(connection: &str, message: &Value, correlation_id: &str) -> Result<Sent> {
+pub fn send(
+    connection: &str,
+    message: &Value,
+    timeout: Option<Duration>,
+    correlation_id: &str,
+) -> Result<Sent> {
     traced("send", correlation_id, || {
-        websocket::send(connection, message, correlation_id)?;
+        websocket::send(connection, message, timeout, correlation_id)?;
         Ok(Sent {
             connection: connection.into(),
             correlation_id: correlation_id.to_owned(),
@@ -126,15 +134,16 @@ pub fn receive(connection: &str, timeout: Duration, correlation_id: &str) -> Res
     })
 }
 
-/// Closes a registered connection.
+/// Closes a registered connection; the closing handshake takes at most the manager's close
+/// timeout, or `timeout` when shorter.
 ///
 /// ```no_run
-/// interface::close("ws-1", "abc")?;
+/// interface::close("ws-1", None, "abc")?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
-pub fn close(connection: &str, correlation_id: &str) -> Result<Closed> {
+pub fn close(connection: &str, timeout: Option<Duration>, correlation_id: &str) -> Result<Closed> {
     traced("close", correlation_id, || {
-        websocket::close(connection, correlation_id)?;
+        websocket::close(connection, timeout, correlation_id)?;
         Ok(Closed {
             connection: connection.into(),
             correlation_id: correlation_id.to_owned(),

@@ -121,9 +121,21 @@ fn initial_states() -> Vec<Value> {
                "context": {"id": "01STANDIN", "parent_id": null, "user_id": null}})
     };
     vec![
-        state("light.kitchen", "off", json!({"friendly_name": "Kitchen Light", "brightness": null})),
-        state("sensor.outdoor_temperature", "7.5", json!({"friendly_name": "Outdoor Temperature", "unit_of_measurement": "°C"})),
-        state("switch.coffee_maker", "off", json!({"friendly_name": "Coffee Maker"})),
+        state(
+            "light.kitchen",
+            "off",
+            json!({"friendly_name": "Kitchen Light", "brightness": null}),
+        ),
+        state(
+            "sensor.outdoor_temperature",
+            "7.5",
+            json!({"friendly_name": "Outdoor Temperature", "unit_of_measurement": "°C"}),
+        ),
+        state(
+            "switch.coffee_maker",
+            "off",
+            json!({"friendly_name": "Coffee Maker"}),
+        ),
     ]
 }
 
@@ -155,7 +167,9 @@ impl Session {
             return;
         }
         while let Ok(message) = ws.read() {
-            let Message::Text(text) = message else { continue };
+            let Message::Text(text) = message else {
+                continue;
+            };
             let Ok(command) = serde_json::from_str::<Value>(text.as_str()) else {
                 continue;
             };
@@ -172,7 +186,9 @@ impl Session {
         if ws.send(Message::text(hello.to_string())).is_err() {
             return false;
         }
-        let Ok(Message::Text(text)) = ws.read() else { return false };
+        let Ok(Message::Text(text)) = ws.read() else {
+            return false;
+        };
         let auth: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
         let ok = auth["type"] == "auth" && auth["access_token"] == self.token.as_str();
         let reply = if ok {
@@ -275,7 +291,13 @@ impl Session {
         let new_state = match (domain, service) {
             ("light" | "switch", "turn_on") => "on",
             ("light" | "switch", "turn_off") => "off",
-            _ => return vec![error(id, "not_found", &format!("Service {domain}.{service} not found."))],
+            _ => {
+                return vec![error(
+                    id,
+                    "not_found",
+                    &format!("Service {domain}.{service} not found."),
+                )]
+            }
         };
         let target = command["target"]["entity_id"]
             .as_str()
@@ -284,7 +306,11 @@ impl Session {
             .to_owned();
         let mut replies = Vec::new();
         let mut shared = self.shared.lock();
-        if let Some(state) = shared.states.iter_mut().find(|s| s["entity_id"] == target.as_str()) {
+        if let Some(state) = shared
+            .states
+            .iter_mut()
+            .find(|s| s["entity_id"] == target.as_str())
+        {
             let old = state.clone();
             state["state"] = json!(new_state);
             let new = state.clone();
@@ -300,9 +326,15 @@ impl Session {
             }
         }
         let mut body = Map::new();
-        body.insert("context".into(), json!({"id": "01STANDIN", "parent_id": null, "user_id": null}));
+        body.insert(
+            "context".into(),
+            json!({"id": "01STANDIN", "parent_id": null, "user_id": null}),
+        );
         if command["return_response"] == true {
-            body.insert("response".into(), json!({"entity_id": target, "state": new_state}));
+            body.insert(
+                "response".into(),
+                json!({"entity_id": target, "state": new_state}),
+            );
         }
         replies.push(result(id, Value::Object(body)));
         replies

@@ -32,7 +32,11 @@ impl Server {
     }
 
     /// Like [`Server::start`], bound to another loopback address (127.0.0.0/8 or ::1).
-    pub fn start_on(ip: &str, scheme: &'static str, behaviour: Behaviour) -> std::io::Result<Server> {
+    pub fn start_on(
+        ip: &str,
+        scheme: &'static str,
+        behaviour: Behaviour,
+    ) -> std::io::Result<Server> {
         let listener = TcpListener::bind((ip, 0))?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));

@@ -152,18 +152,26 @@ fn with_connection<T>(
     result.map_err(|e| e.with_detail("connection", handle))
 }
 
-/// Sends one JSON message (object or array) on an open connection, bounded by the
-/// timeout the connection was opened with.
+/// Sends one JSON message (object or array) on an open connection, bounded by `timeout`,
+/// or when `None` by the timeout the connection was opened with.
 ///
 /// ```no_run
 /// let msg = serde_json::json!({"type": "ping"});
-/// websocket::send("ws-1", &msg, "cid-1")?;
+/// websocket::send("ws-1", &msg, None, "cid-1")?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
-pub fn send(handle: &str, message: &Value, correlation_id: &str) -> Result<()> {
+pub fn send(
+    handle: &str,
+    message: &Value,
+    timeout: Option<Duration>,
+    correlation_id: &str,
+) -> Result<()> {
     run("send", correlation_id, |core| {
         let text = encode(message, core)?;
-        let timeout = core.lookup(handle)?.timeout;
+        let timeout = match timeout {
+            Some(t) => checked_timeout(t)?,
+            None => core.lookup(handle)?.timeout,
+        };
         debug_line!(
             S,
             correlation_id,
@@ -212,17 +220,20 @@ pub fn receive(handle: &str, timeout: Duration, correlation_id: &str) -> Result<
     })
 }
 
-/// Closes an open connection (closing handshake bounded by the close timeout) and removes
-/// it from the registry.
+/// Closes an open connection and removes it from the registry. The closing handshake is
+/// bounded by the manager's close timeout (1 s by default), or by `timeout` when shorter.
 ///
 /// ```no_run
-/// websocket::close("ws-1", "cid-1")?;
+/// websocket::close("ws-1", None, "cid-1")?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
-pub fn close(handle: &str, correlation_id: &str) -> Result<()> {
+pub fn close(handle: &str, timeout: Option<Duration>, correlation_id: &str) -> Result<()> {
     run("close", correlation_id, |core| {
+        let mut close_timeout = core.config().close_timeout;
+        if let Some(t) = timeout {
+            close_timeout = close_timeout.min(checked_timeout(t)?);
+        }
         let slot = core.remove(handle).ok_or_else(|| no_connection(handle))?;
-        let close_timeout = core.config().close_timeout;
         let deadline = Instant::now() + close_timeout;
         // A connection busy in another thread closes when that thread lets go of it.
         if let Some(mut guard) = slot.connection.try_lock_until(deadline) {

@@ -1,0 +1,157 @@
+//! Where Home Assistant is and how to authenticate.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use gateway::{Error, ErrorCode, Result};
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+
+/// Connection settings: the WebSocket URL and the long-lived access token.
+///
+/// `Debug` never shows the token.
+///
+/// ```
+/// let config = home_assistant::HaConfig::new("https://ha.example.com:8123", "tok").unwrap();
+/// assert_eq!(config.ws_url(), "wss://ha.example.com:8123/api/websocket");
+/// assert!(!format!("{config:?}").contains("tok\""));
+/// ```
+#[derive(Clone)]
+pub struct HaConfig {
+    ws_url: String,
+    token: String,
+}
+
+impl fmt::Debug for HaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HaConfig")
+            .field("ws_url", &debug::redact_url(&self.ws_url))
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl HaConfig {
+    /// Settings from a base URL (`http://host:8123` → `ws://host:8123/api/websocket`,
+    /// `https` → `wss`) or a `ws(s)://` URL used as given, and an access token.
+    ///
+    /// ```
+    /// use home_assistant::HaConfig;
+    /// assert_eq!(HaConfig::new("http://h:8123/", "t").unwrap().ws_url(), "ws://h:8123/api/websocket");
+    /// assert_eq!(HaConfig::new("ws://h/custom", "t").unwrap().ws_url(), "ws://h/custom");
+    /// assert!(HaConfig::new("ftp://h", "t").is_err());
+    /// assert!(HaConfig::new("http://h", "").is_err());
+    /// ```
+    pub fn new(url: &str, token: &str) -> Result<HaConfig> {
+        if token.trim().is_empty() {
+            return Err(Error::invalid_parameter("token", "must not be empty"));
+        }
+        Ok(HaConfig {
+            ws_url: websocket_url(url)?,
+            token: token.to_owned(),
+        })
+    }
+
+    /// Settings from `HA_URL` and `HA_TOKEN`; when `HA_CA_CERT` names a PEM file, its
+    /// certificate authority is trusted for `wss://` (once per process).
+    ///
+    /// ```no_run
+    /// let config = home_assistant::HaConfig::from_env()?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn from_env() -> Result<HaConfig> {
+        let url = required_env("HA_URL")?;
+        let token = required_env("HA_TOKEN")?;
+        if let Ok(path) = std::env::var("HA_CA_CERT") {
+            if !path.trim().is_empty() {
+                trust_ca_file(path.trim())?;
+            }
+        }
+        HaConfig::new(&url, &token).map_err(|e| {
+            let var = if e.details().get("parameter").is_some_and(|p| p == "token") {
+                "HA_TOKEN"
+            } else {
+                "HA_URL"
+            };
+            Error::new(
+                ErrorCode::ConfigMissing,
+                format!("{var} is unusable: {}", e.message()),
+            )
+            .with_detail("variable", var)
+        })
+    }
+
+    /// The WebSocket URL (may contain a query string: log it only through
+    /// `debug::redact_url`).
+    pub fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+fn required_env(name: &str) -> Result<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        _ => Err(Error::new(
+            ErrorCode::ConfigMissing,
+            format!("The environment variable {name} is not set."),
+        )
+        .with_detail("variable", name)),
+    }
+}
+
+/// Trusts the CA in a PEM file, once per path per process.
+fn trust_ca_file(path: &str) -> Result<()> {
+    static TRUSTED: Lazy<Mutex<HashSet<String>>> = Lazy::new(Default::default);
+    let mut trusted = TRUSTED.lock();
+    if trusted.contains(path) {
+        return Ok(());
+    }
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::new(
+            ErrorCode::ConfigMissing,
+            format!("HA_CA_CERT names a file that cannot be read: {e}."),
+        )
+        .with_detail("variable", "HA_CA_CERT")
+    })?;
+    gateway::websocket_add_root_certificate(&pem).map_err(|e| {
+        Error::new(
+            ErrorCode::ConfigMissing,
+            format!(
+                "HA_CA_CERT does not hold a PEM certificate: {}",
+                e.message()
+            ),
+        )
+        .with_detail("variable", "HA_CA_CERT")
+    })?;
+    trusted.insert(path.to_owned());
+    Ok(())
+}
+
+/// The Home Assistant WebSocket URL for a base or WebSocket URL.
+fn websocket_url(raw: &str) -> Result<String> {
+    let mut url = url::Url::parse(raw.trim())
+        .map_err(|e| Error::invalid_parameter("url", &format!("not a valid URL ({e})")))?;
+    let scheme = match url.scheme() {
+        "ws" | "wss" => return Ok(url.into()),
+        "http" => "ws",
+        "https" => "wss",
+        other => {
+            return Err(Error::invalid_parameter(
+                "url",
+                &format!("scheme must be http, https, ws or wss, not '{other}'"),
+            ))
+        }
+    };
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid_parameter("url", "the URL names no host"));
+    }
+    // http→ws and https→wss keep the URL valid, so this cannot fail.
+    let _ = url.set_scheme(scheme);
+    let path = format!("{}/api/websocket", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Ok(url.into())
+}

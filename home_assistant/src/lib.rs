@@ -1,0 +1,33 @@
+//! A client for Home Assistant's WebSocket API, built only on the `gateway` crate.
+//!
+//! * URL from a base URL (`http→ws`, `https→wss`, `/api/websocket` appended) or a
+//!   `ws(s)://` URL used as given.
+//! * Authentication with a long-lived access token; the token never appears in errors or
+//!   logs (debug lines show message keys only).
+//! * Strictly increasing command ids per connection; messages that arrive while a command
+//!   waits for its result (events, other ids) are kept for their reader, in order.
+//! * Warm reuse: the authenticated session stays open between invocations in one process,
+//!   keyed by URL and a hash of the token, and is checked with a `ping` before reuse.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use home_assistant::{HaClient, HaConfig};
+//!
+//! let client = HaClient::new(HaConfig::new("http://homeassistant.local:8123", "TOKEN")?, None)?;
+//! let config = client.get_config(Duration::from_secs(10))?;
+//! let sub = client.subscribe_events(Some("state_changed"), Duration::from_secs(5))?;
+//! let event = client.next_event(sub, Duration::from_secs(30))?;
+//! client.unsubscribe_events(sub, Duration::from_secs(5))?;
+//! # Ok::<(), gateway::Error>(())
+//! ```
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod client;
+mod config;
+mod pool;
+mod session;
+
+pub use client::{HaClient, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
+pub use config::HaConfig;
+pub use pool::{close_all_sessions, stats, HaStats};
+pub use session::BACKLOG_LIMIT;

@@ -1,0 +1,239 @@
+//! The Home Assistant client against the stand-in speaking the real protocol.
+
+use std::time::{Duration, Instant};
+
+use gateway::ErrorCode;
+use home_assistant::{HaClient, HaConfig, Registry, ServiceCall};
+use peers::HaStandIn;
+use serde_json::json;
+
+const T: Duration = Duration::from_secs(5);
+const TOKEN: &str = "llat-STANDIN-SECRET-0123456789";
+
+fn stand_in() -> HaStandIn {
+    HaStandIn::start(TOKEN).unwrap()
+}
+
+fn client(ha: &HaStandIn) -> HaClient {
+    HaClient::new(HaConfig::new(&ha.base_url(), TOKEN).unwrap(), None).unwrap()
+}
+
+#[test]
+fn authenticates_and_reads_states() {
+    let ha = stand_in();
+    let c = client(&ha);
+    let states = c.get_states(T).unwrap();
+    assert_eq!(states.as_array().unwrap().len(), 3);
+    let info = c.session_info().unwrap();
+    assert_eq!(info.ha_version, peers::STAND_IN_VERSION);
+    assert!(!info.reused);
+    assert_eq!(ha.auths(), 1);
+}
+
+#[test]
+fn wrong_token_is_auth_failed_and_never_shown() {
+    let ha = stand_in();
+    let secret = "WRONG-TOKEN-must-not-leak";
+    let c = HaClient::new(HaConfig::new(&ha.url(), secret).unwrap(), None).unwrap();
+    let err = c.get_states(T).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HaAuthFailed);
+    let shown = format!("{err} {err:?} {}", gateway::error_envelope(&err));
+    assert!(!shown.contains(secret), "{shown}");
+    assert_eq!(ha.auths(), 0);
+}
+
+#[test]
+fn warm_session_is_reused_by_the_next_client() {
+    let ha = stand_in();
+    client(&ha).get_states(T).unwrap();
+    let second = client(&ha);
+    second.get_config(T).unwrap();
+    assert!(second.session_info().unwrap().reused);
+    assert_eq!(ha.connections(), 1);
+    assert_eq!(ha.auths(), 1);
+    // The liveness check is one Home Assistant ping.
+    assert_eq!(ha.command_log(), ["get_states", "ping", "get_config"]);
+}
+
+#[test]
+fn restart_between_calls_reconnects_transparently() {
+    let ha = stand_in();
+    client(&ha).get_states(T).unwrap();
+    ha.restart();
+    let second = client(&ha);
+    let config = second.get_config(T).unwrap();
+    assert_eq!(config["location_name"], "Stand-in Home");
+    assert!(!second.session_info().unwrap().reused);
+    assert_eq!(ha.connections(), 2);
+    assert_eq!(ha.auths(), 2);
+}
+
+#[test]
+fn events_arriving_before_the_result_are_kept() {
+    let ha = stand_in();
+    let c = client(&ha);
+    let sub = c.subscribe_events(Some("state_changed"), T).unwrap();
+    let call = ServiceCall::new("light", "turn_on").target(json!({"entity_id": "light.kitchen"}));
+    let result = c.call_service(&call, T).unwrap();
+    assert!(result["context"]["id"].is_string());
+    // The event came before the result; it waited in the backlog.
+    assert_eq!(c.pending_messages(T).unwrap(), 1);
+    let event = c.next_event(sub, T).unwrap();
+    assert_eq!(event["event_type"], "state_changed");
+    assert_eq!(event["data"]["new_state"]["state"], "on");
+    assert_eq!(c.get_state("light.kitchen", T).unwrap()["state"], "on");
+    c.unsubscribe_events(sub, T).unwrap();
+    // No more events for an ended subscription.
+    let err = c.next_event(sub, Duration::from_millis(200)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketTimeout);
+}
+
+#[test]
+fn service_response_is_returned_when_asked() {
+    let ha = stand_in();
+    let c = client(&ha);
+    let call = ServiceCall::new("switch", "turn_on")
+        .service_data(json!({"entity_id": "switch.coffee_maker"}))
+        .return_response(true);
+    let result = c.call_service(&call, T).unwrap();
+    assert_eq!(result["response"]["state"], "on");
+}
+
+#[test]
+fn home_assistant_errors_are_command_failed_with_its_code() {
+    let ha = stand_in();
+    let c = client(&ha);
+    let err = c
+        .call_service(&ServiceCall::new("light", "explode"), T)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HaCommandFailed);
+    assert_eq!(err.details()["ha_error_code"], "not_found");
+    assert_eq!(err.details()["command_type"], "call_service");
+    let err = c.get_state("light.nowhere", T).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::HaCommandFailed);
+    let err = c
+        .command(json!({"type": "no_such_command"}), T)
+        .unwrap_err();
+    assert_eq!(err.details()["ha_error_code"], "unknown_command");
+    // The session survives command errors.
+    c.get_states(T).unwrap();
+    assert_eq!(ha.connections(), 1);
+}
+
+#[test]
+fn registries_services_and_templates() {
+    let ha = stand_in();
+    let c = client(&ha);
+    assert_eq!(
+        c.registry(Registry::Entity, T).unwrap()[0]["entity_id"],
+        "light.kitchen"
+    );
+    assert_eq!(
+        c.registry(Registry::Area, T).unwrap()[0]["area_id"],
+        "kitchen"
+    );
+    assert_eq!(c.registry(Registry::Device, T).unwrap()[1]["id"], "dev2");
+    assert!(c.get_services(T).unwrap()["light"]["turn_on"].is_object());
+    let text = c
+        .render_template("Outside: {{ states('sensor.outdoor_temperature') }} °C", T)
+        .unwrap();
+    assert_eq!(text, "Outside: 7.5 °C");
+    assert!(c.ping(T).unwrap() < T);
+    let log = ha.command_log();
+    assert!(
+        log.ends_with(&[
+            "render_template".into(),
+            "unsubscribe_events".into(),
+            "ping".into()
+        ]),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn unanswered_command_times_out_and_is_not_resent() {
+    let ha = stand_in();
+    let c = client(&ha);
+    c.get_states(T).unwrap();
+    ha.set_stalled(true);
+    let timeout = Duration::from_millis(600);
+    let start = Instant::now();
+    let call = ServiceCall::new("light", "turn_off").target(json!({"entity_id": "light.kitchen"}));
+    let err = c.call_service(&call, timeout).unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.code(), ErrorCode::WebsocketTimeout, "{err:?}");
+    assert_eq!(err.details()["phase"], "receive");
+    assert!(
+        elapsed >= timeout.mul_f64(0.95) && elapsed <= timeout.mul_f64(1.1),
+        "{elapsed:?}"
+    );
+    ha.set_stalled(false);
+    // The session goes on; the late command was sent exactly once.
+    c.get_config(T).unwrap();
+    assert_eq!(
+        ha.command_log()
+            .iter()
+            .filter(|t| *t == "call_service")
+            .count(),
+        1
+    );
+    assert_eq!(ha.connections(), 1);
+}
+
+#[test]
+fn client_assigns_ids_and_refuses_callers_ids() {
+    let ha = stand_in();
+    let c = client(&ha);
+    let err = c
+        .command(json!({"type": "get_states", "id": 1}), T)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    let err = c.command(json!({"no_type": true}), T).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    let err = c.get_state("not an entity", T).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    for _ in 0..5 {
+        c.get_config(T).unwrap();
+    }
+}
+
+#[test]
+fn stand_in_rejects_ids_that_do_not_increase() {
+    let ha = stand_in();
+    let conn = gateway::websocket_connect(&ha.url(), T, None).unwrap();
+    let h = conn.connection.as_str();
+    assert_eq!(
+        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        "auth_required"
+    );
+    gateway::websocket_send(h, &json!({"type": "auth", "access_token": TOKEN}), None).unwrap();
+    assert_eq!(
+        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        "auth_ok"
+    );
+    gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), None).unwrap();
+    assert_eq!(
+        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        "pong"
+    );
+    gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), None).unwrap();
+    let reply = gateway::websocket_receive(h, T, None).unwrap().message;
+    assert_eq!(reply["success"], false);
+    assert_eq!(reply["error"]["code"], "id_reuse");
+    gateway::websocket_close(h, None).unwrap();
+}
+
+#[test]
+fn stand_in_closes_after_auth_invalid() {
+    let ha = stand_in();
+    let conn = gateway::websocket_connect(&ha.url(), T, None).unwrap();
+    let h = conn.connection.as_str();
+    gateway::websocket_receive(h, T, None).unwrap();
+    gateway::websocket_send(h, &json!({"type": "auth", "access_token": "nope"}), None).unwrap();
+    assert_eq!(
+        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        "auth_invalid"
+    );
+    let err = gateway::websocket_receive(h, T, None).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WebsocketConnectionClosed);
+}
