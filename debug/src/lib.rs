@@ -33,7 +33,7 @@ mod timer;
 
 pub use correlation::{generate_correlation_id, CORRELATION_ID_LEN};
 pub use flags::{debug_enabled, env_flag, reload, timing_enabled, Scope};
-pub use sanitize::{message_keys, redact_url};
+pub use sanitize::{message_keys, redact_url, seconds};
 pub use timer::Timer;
 
 /// Writes one debug line for `scope` (used by [`debug_line!`]; call that instead).

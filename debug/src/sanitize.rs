@@ -56,3 +56,16 @@ pub fn message_keys(message: &Value) -> String {
         Value::String(_) => "<string>".to_owned(),
     }
 }
+
+/// Seconds for a debug line: at most three decimals, no trailing zeros (`10`, `2.5`, `9.499`).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(debug::seconds(Duration::from_secs(10)), "10");
+/// assert_eq!(debug::seconds(Duration::from_millis(2500)), "2.5");
+/// assert_eq!(debug::seconds(Duration::from_nanos(9_499_967_391)), "9.5");
+/// ```
+pub fn seconds(duration: std::time::Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}

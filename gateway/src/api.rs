@@ -46,7 +46,7 @@ pub fn websocket_connect(
     traced(
         "websocket_connect",
         correlation_id,
-        || format!("url={}, timeout={}", redact_url(url), timeout.as_secs_f64()),
+        || format!("url={}, timeout={}", redact_url(url), debug::seconds(timeout)),
         |cid| interface::connect(url, timeout, cid),
     )
 }
@@ -102,7 +102,7 @@ pub fn websocket_receive(
     traced(
         "websocket_receive",
         correlation_id,
-        || format!("connection={connection}, timeout={}", timeout.as_secs_f64()),
+        || format!("connection={connection}, timeout={}", debug::seconds(timeout)),
         |cid| interface::receive(connection, timeout, cid),
     )
 }
@@ -158,7 +158,7 @@ pub fn websocket_request(
     traced(
         "websocket_request",
         correlation_id,
-        || format!("url={}, timeout={}", redact_url(url), timeout.as_secs_f64()),
+        || format!("url={}, timeout={}", redact_url(url), debug::seconds(timeout)),
         |cid| interface::request(url, message, timeout, cid),
     )
 }

@@ -39,7 +39,8 @@ pub use interface::correlation_id;
 pub use interface::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
 pub use singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
 pub use websocket::{
-    ConnectionHandle, Error, ErrorCode, ManagerConfig, Phase, Stats, WebSocketCore, DEFAULT_TIMEOUT,
+    validate_timeout, ConnectionHandle, Error, ErrorCode, ManagerConfig, Phase, Stats,
+    WebSocketCore, DEFAULT_TIMEOUT,
 };
 
 /// Result of every gateway call.

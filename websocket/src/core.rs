@@ -82,7 +82,7 @@ fn open(
         S,
         correlation_id,
         "Connecting to WebSocket (url={redacted}, timeout={})",
-        timeout.as_secs_f64()
+        debug::seconds(timeout)
     );
     let tls = if parsed.scheme() == "wss" {
         Some(core.tls_connector()?)
@@ -204,7 +204,7 @@ pub fn receive(handle: &str, timeout: Duration, correlation_id: &str) -> Result<
             S,
             correlation_id,
             "Waiting for message (connection={handle}, timeout={})",
-            timeout.as_secs_f64()
+            debug::seconds(timeout)
         );
         let message = with_connection(core, handle, timeout, deadline, |conn| {
             conn.receive_json(deadline, timeout)
