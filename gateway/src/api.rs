@@ -46,7 +46,13 @@ pub fn websocket_connect(
     traced(
         "websocket_connect",
         correlation_id,
-        || format!("url={}, timeout={}", redact_url(url), debug::seconds(timeout)),
+        || {
+            format!(
+                "url={}, timeout={}",
+                redact_url(url),
+                debug::seconds(timeout)
+            )
+        },
         |cid| interface::connect(url, timeout, cid),
     )
 }
@@ -102,7 +108,12 @@ pub fn websocket_receive(
     traced(
         "websocket_receive",
         correlation_id,
-        || format!("connection={connection}, timeout={}", debug::seconds(timeout)),
+        || {
+            format!(
+                "connection={connection}, timeout={}",
+                debug::seconds(timeout)
+            )
+        },
         |cid| interface::receive(connection, timeout, cid),
     )
 }
@@ -158,7 +169,13 @@ pub fn websocket_request(
     traced(
         "websocket_request",
         correlation_id,
-        || format!("url={}, timeout={}", redact_url(url), debug::seconds(timeout)),
+        || {
+            format!(
+                "url={}, timeout={}",
+                redact_url(url),
+                debug::seconds(timeout)
+            )
+        },
         |cid| interface::request(url, message, timeout, cid),
     )
 }
