@@ -1,0 +1,112 @@
+//! The binary's local modes: `invoke` (stdout envelope, exit status) and `demo`.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+fn lambda() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda"));
+    cmd.env_remove("HA_URL").env_remove("HA_TOKEN");
+    cmd
+}
+
+fn one_envelope(output: &Output) -> Value {
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout must be one JSON line: {stdout}");
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+#[test]
+fn invoke_prints_the_envelope_and_exits_zero() {
+    let echo = peers::echo().unwrap();
+    let event = json!({"operation": "request", "url": echo.url(), "message": {"cli": true}, "correlation_id": "cli-1"});
+    let output = lambda()
+        .args(["invoke", &event.to_string()])
+        .env("DEBUG_MODE", "1")
+        .env("WEBSOCKET_DEBUG_MODE", "1")
+        .env("LAMBDA_DEBUG_TIMING", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let envelope = one_envelope(&output);
+    assert_eq!(envelope["data"]["response"], json!({"cli": true}));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("[cli-1] [WEBSOCKET-DEBUG] Connecting to WebSocket"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[cli-1] [LAMBDA-TIMING] invocation: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn invoke_reads_stdin_with_a_dash() {
+    let mut child = lambda()
+        .args(["invoke", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"operation": "get_stats"}"#)
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(one_envelope(&output)["data"]["max_rate_limit"], 300);
+}
+
+#[test]
+fn invoke_exits_one_on_a_failed_envelope() {
+    for event in [
+        r#"{"operation": "nope"}"#,
+        "not json",
+        r#"{"operation": "ha_get_states"}"#,
+    ] {
+        let output = lambda().args(["invoke", event]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{event}");
+        assert_eq!(one_envelope(&output)["success"], false);
+    }
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    for args in [vec!["invoke"], vec!["fly"], vec!["invoke", "{}", "extra"]] {
+        let output = lambda().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn demo_runs_the_whole_path() {
+    let output = lambda().arg("demo").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 connection(s), 1 authentication(s)"),
+        "{stdout}"
+    );
+    for tag in [
+        "[LAMBDA-DEBUG]",
+        "[HA-DEBUG]",
+        "[GATEWAY-DEBUG]",
+        "[INTERFACE-DEBUG]",
+        "[WEBSOCKET-DEBUG]",
+        "[WEBSOCKET-TIMING]",
+    ] {
+        assert!(stderr.contains(tag), "{tag} missing");
+    }
+    assert!(
+        !stderr.contains(lambda::demo::DEMO_TOKEN),
+        "the token leaked"
+    );
+}
