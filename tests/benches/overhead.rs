@@ -1,0 +1,75 @@
+//! The framework against the raw library underneath, in one run, on one loopback echo
+//! server: a full request (connect, send, receive, close) and a message round trip on an
+//! open connection. Read the results as ratios (gateway / raw), not as absolute times.
+//!
+//! `cargo bench -p tests --bench overhead`
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use serde_json::{json, Value};
+use tungstenite::{Message, WebSocket};
+
+const T: Duration = Duration::from_secs(5);
+
+/// The raw baseline: tungstenite over a TcpStream with TCP_NODELAY (as the framework sets).
+fn raw_connect(url: &str) -> WebSocket<TcpStream> {
+    let addr = url.trim_start_matches("ws://").trim_end_matches('/');
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_nodelay(true).unwrap();
+    tungstenite::client(url, tcp).unwrap().0
+}
+
+fn raw_round_trip(ws: &mut WebSocket<TcpStream>, message: &Value) -> Value {
+    ws.send(Message::text(message.to_string())).unwrap();
+    loop {
+        if let Message::Text(t) = ws.read().unwrap() {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
+    }
+}
+
+fn raw_request(url: &str, message: &Value) -> Value {
+    let mut ws = raw_connect(url);
+    let reply = raw_round_trip(&mut ws, message);
+    ws.close(None).unwrap();
+    while ws.read().is_ok() {}
+    reply
+}
+
+fn benches(c: &mut Criterion) {
+    let echo = peers::echo().unwrap();
+    let url = echo.url();
+    let message = json!({"type": "call_service", "domain": "light", "service": "turn_on",
+                         "service_data": {"entity_id": "light.kitchen", "brightness": 120}, "id": 42});
+    // Above the default rate limit of 300/s, which a benchmark would hit.
+    gateway::websocket_configure(gateway::ManagerConfig::default().rate_limit(usize::MAX, Duration::from_millis(1000)));
+
+    let mut group = c.benchmark_group("request");
+    group.bench_function("raw_tungstenite", |b| b.iter(|| raw_request(&url, &message)));
+    group.bench_function("gateway", |b| {
+        b.iter(|| gateway::websocket_request(&url, &message, T, None).unwrap())
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("round_trip_open_connection");
+    let mut raw = raw_connect(&url);
+    group.bench_function("raw_tungstenite", |b| b.iter(|| raw_round_trip(&mut raw, &message)));
+    let conn = gateway::websocket_connect(&url, T, None).unwrap();
+    let h = conn.connection.as_str().to_owned();
+    group.bench_function("gateway", |b| {
+        b.iter(|| {
+            gateway::websocket_send(&h, &message, None).unwrap();
+            gateway::websocket_receive(&h, T, None).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = overhead;
+    config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(4));
+    targets = benches
+}
+criterion_main!(overhead);
