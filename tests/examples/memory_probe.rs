@@ -1,0 +1,59 @@
+//! Whole-process workload for memory comparison: `raw` uses tungstenite directly,
+//! `gateway` the framework. Both run 500 requests then hold 64 open connections with one
+//! round trip each, against an in-process loopback echo server.
+//!
+//! `scripts/bench-memory.sh` runs both under `/usr/bin/time` and prints peak RSS.
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::json;
+use tungstenite::Message;
+
+const T: Duration = Duration::from_secs(5);
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let echo = peers::echo().expect("echo server");
+    let url = echo.url();
+    let addr = echo.addr();
+    let message = json!({"type": "get_states", "id": 7});
+    gateway::websocket_configure(
+        gateway::ManagerConfig::default().rate_limit(usize::MAX, Duration::from_secs(1)),
+    );
+    match mode.as_str() {
+        "raw" => {
+            for _ in 0..500 {
+                let tcp = TcpStream::connect(addr).expect("connect");
+                tcp.set_nodelay(true).expect("nodelay");
+                let (mut ws, _) = tungstenite::client(url.as_str(), tcp).expect("upgrade");
+                ws.send(Message::text(message.to_string())).expect("send");
+                ws.read().expect("read");
+                let _ = ws.close(None);
+                while ws.read().is_ok() {}
+            }
+            let mut open = Vec::new();
+            for _ in 0..64 {
+                let tcp = TcpStream::connect(addr).expect("connect");
+                let (mut ws, _) = tungstenite::client(url.as_str(), tcp).expect("upgrade");
+                ws.send(Message::text(message.to_string())).expect("send");
+                ws.read().expect("read");
+                open.push(ws);
+            }
+        }
+        "gateway" => {
+            for _ in 0..500 {
+                gateway::websocket_request(&url, &message, T, None).expect("request");
+            }
+            for _ in 0..64 {
+                let c = gateway::websocket_connect(&url, T, None).expect("connect");
+                gateway::websocket_send(c.connection.as_str(), &message, None).expect("send");
+                gateway::websocket_receive(c.connection.as_str(), T, None).expect("receive");
+            }
+        }
+        _ => {
+            eprintln!("usage: memory_probe raw|gateway");
+            std::process::exit(2);
+        }
+    }
+}
