@@ -35,7 +35,7 @@ pub use api::{
     websocket_send_with_timeout,
 };
 pub use envelope::{envelope, error_envelope, success_envelope};
-pub use interface::correlation_id;
+pub use interface::{correlation_id, OPERATION_NAMES};
 pub use interface::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
 pub use singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
 pub use websocket::{

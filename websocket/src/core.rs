@@ -118,8 +118,6 @@ pub fn connect(url: &str, timeout: Duration, correlation_id: &str) -> Result<Con
         let deadline = Instant::now() + timeout;
         let reservation = core.reserve()?;
         let connection = open(core, url, timeout, deadline, correlation_id)?;
-        // `open` counted the connection; the registry counts it only once.
-        core.record(|s| s.connections_count -= 1);
         let handle = reservation.fill(connection, timeout);
         debug_line!(S, correlation_id, "Connected (connection={handle})");
         Ok(handle)

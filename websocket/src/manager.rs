@@ -310,7 +310,6 @@ impl Reservation<'_> {
         self.filled = true;
         let id = format!("ws-{}", state.next_id);
         state.next_id += 1;
-        state.stats.connections_count += 1;
         let entry = Entry {
             timeout,
             connection: Mutex::new(Some(connection)),
