@@ -44,10 +44,14 @@ fn benches(c: &mut Criterion) {
     let message = json!({"type": "call_service", "domain": "light", "service": "turn_on",
                          "service_data": {"entity_id": "light.kitchen", "brightness": 120}, "id": 42});
     // Above the default rate limit of 300/s, which a benchmark would hit.
-    gateway::websocket_configure(gateway::ManagerConfig::default().rate_limit(usize::MAX, Duration::from_millis(1000)));
+    gateway::websocket_configure(
+        gateway::ManagerConfig::default().rate_limit(usize::MAX, Duration::from_millis(1000)),
+    );
 
     let mut group = c.benchmark_group("request");
-    group.bench_function("raw_tungstenite", |b| b.iter(|| raw_request(&url, &message)));
+    group.bench_function("raw_tungstenite", |b| {
+        b.iter(|| raw_request(&url, &message))
+    });
     group.bench_function("gateway", |b| {
         b.iter(|| gateway::websocket_request(&url, &message, T, None).unwrap())
     });
@@ -55,7 +59,9 @@ fn benches(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("round_trip_open_connection");
     let mut raw = raw_connect(&url);
-    group.bench_function("raw_tungstenite", |b| b.iter(|| raw_round_trip(&mut raw, &message)));
+    group.bench_function("raw_tungstenite", |b| {
+        b.iter(|| raw_round_trip(&mut raw, &message))
+    });
     let conn = gateway::websocket_connect(&url, T, None).unwrap();
     let h = conn.connection.as_str().to_owned();
     group.bench_function("gateway", |b| {
