@@ -155,6 +155,12 @@ pub struct HaClient {
 
 impl HaClient {
     /// A client; `correlation_id` is used unchanged, or generated when `None`.
+    ///
+    /// ```no_run
+    /// let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "token")?, Some("req-1"))?;
+    /// assert_eq!(client.correlation_id(), "req-1");
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn new(config: HaConfig, correlation_id: Option<&str>) -> Result<HaClient> {
         Ok(HaClient {
             config,
@@ -165,11 +171,26 @@ impl HaClient {
     }
 
     /// The correlation id threaded through this client's calls.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// assert!(!client.correlation_id().is_empty());
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn correlation_id(&self) -> &str {
         &self.correlation_id
     }
 
     /// The session the last call ran on.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// client.get_states(t)?;
+    /// let reused = client.session_info().map(|i| i.reused);
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn session_info(&self) -> Option<SessionInfo> {
         self.info.lock().clone()
     }
@@ -278,12 +299,27 @@ impl HaClient {
     }
 
     /// All entity states (`get_states`).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let states = client.get_states(t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn get_states(&self, timeout: Duration) -> Result<Value> {
         self.simple("get_states", timeout)
     }
 
     /// One entity's state, from `get_states`. An unknown entity is `HA_COMMAND_FAILED`
     /// with `ha_error_code` `not_found`.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let kitchen = client.get_state("light.kitchen", t)?;
+    /// println!("{}", kitchen["state"]);
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn get_state(&self, entity_id: &str, timeout: Duration) -> Result<Value> {
         if !entity_id.contains('.') || entity_id.chars().any(char::is_whitespace) {
             return Err(Error::invalid_parameter(
@@ -308,6 +344,15 @@ impl HaClient {
 
     /// Calls a service (`call_service`); returns Home Assistant's result (its `context`,
     /// and `response` when asked for).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// use home_assistant::ServiceCall;
+    /// let call = ServiceCall::new("light", "turn_on").target(serde_json::json!({"entity_id": "light.kitchen"}));
+    /// client.call_service(&call, t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn call_service(&self, call: &ServiceCall, timeout: Duration) -> Result<Value> {
         let mut command =
             json!({"type": "call_service", "domain": call.domain, "service": call.service});
@@ -324,21 +369,49 @@ impl HaClient {
     }
 
     /// The configuration (`get_config`).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let version = client.get_config(t)?["version"].clone();
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn get_config(&self, timeout: Duration) -> Result<Value> {
         self.simple("get_config", timeout)
     }
 
     /// The services by domain (`get_services`).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let services = client.get_services(t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn get_services(&self, timeout: Duration) -> Result<Value> {
         self.simple("get_services", timeout)
     }
 
     /// A registry list (entity, area or device).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let areas = client.registry(home_assistant::Registry::Area, t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn registry(&self, registry: Registry, timeout: Duration) -> Result<Value> {
         self.simple(registry.command(), timeout)
     }
 
     /// Renders a template once (`render_template`, then unsubscribes) and returns the text.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let text = client.render_template("{{ states('sun.sun') }}", t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn render_template(&self, template: &str, timeout: Duration) -> Result<Value> {
         self.with_session(timeout, |s, b, cid| {
             let mut command = Map::new();
@@ -361,6 +434,13 @@ impl HaClient {
     }
 
     /// Subscribes to events (`None`: all events); returns the subscription id.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let sub = client.subscribe_events(Some("state_changed"), t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn subscribe_events(&self, event_type: Option<&str>, timeout: Duration) -> Result<u64> {
         self.with_session(timeout, |s, b, cid| {
             let mut command = Map::new();
@@ -377,6 +457,14 @@ impl HaClient {
 
     /// The next event of a subscription (the `event` object), waiting at most `timeout`.
     /// Events that arrived earlier (even during other commands) come first, in order.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let sub = client.subscribe_events(Some("state_changed"), t)?;
+    /// let event = client.next_event(sub, std::time::Duration::from_secs(30))?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn next_event(&self, subscription: u64, timeout: Duration) -> Result<Value> {
         self.with_session(timeout, |s, b, cid| {
             let message = s.wait(b, cid, |m| is_event_of(m, subscription))?;
@@ -385,11 +473,26 @@ impl HaClient {
     }
 
     /// Ends a subscription and forgets its buffered events.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let sub = client.subscribe_events(None, t)?;
+    /// client.unsubscribe_events(sub, t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn unsubscribe_events(&self, subscription: u64, timeout: Duration) -> Result<()> {
         self.with_session(timeout, |s, b, cid| unsubscribe(s, subscription, b, cid))
     }
 
     /// Home Assistant's application-level ping; returns the round-trip time.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let rtt = client.ping(t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn ping(&self, timeout: Duration) -> Result<Duration> {
         self.with_session(timeout, |s, b, cid| {
             let start = Instant::now();
@@ -401,6 +504,13 @@ impl HaClient {
     }
 
     /// Messages received but not yet read (events of subscriptions, mostly).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let waiting = client.pending_messages(t)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
     pub fn pending_messages(&self, timeout: Duration) -> Result<usize> {
         self.with_session(timeout, |s, _, _| Ok(s.backlog_len()))
     }

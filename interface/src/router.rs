@@ -33,7 +33,7 @@ pub fn execute(operation: &str, params: Value) -> Result<Outcome> {
 ///
 /// ```no_run
 /// use interface::{route, Operation};
-/// let outcome = route(Operation::Close { connection: "ws-1".into(), correlation_id: "abc".into() })?;
+/// let outcome = route(Operation::Close { connection: "ws-1".into(), timeout: None, correlation_id: "abc".into() })?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
 pub fn route(operation: Operation) -> Result<Outcome> {

@@ -109,7 +109,7 @@ fn open(
 ///
 /// ```no_run
 /// let handle = websocket::connect("ws://127.0.0.1:8765", std::time::Duration::from_secs(5), "cid-1")?;
-/// websocket::close(handle.as_str(), "cid-1")?;
+/// websocket::close(handle.as_str(), None, "cid-1")?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
 pub fn connect(url: &str, timeout: Duration, correlation_id: &str) -> Result<ConnectionHandle> {
