@@ -110,3 +110,30 @@ fn demo_runs_the_whole_path() {
         "the token leaked"
     );
 }
+
+#[test]
+fn json_log_format_carries_the_debug_lines() {
+    let output = lambda()
+        .args([
+            "invoke",
+            r#"{"operation": "get_stats", "correlation_id": "json-log-1"}"#,
+        ])
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("DEBUG_MODE", "true")
+        .env("LAMBDA_DEBUG_MODE", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("json-log-1"))
+        .unwrap_or_else(|| panic!("no debug line: {stderr}"));
+    let record: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(record["level"], "INFO");
+    let message = record["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("[json-log-1] [LAMBDA-DEBUG] Invocation (operation=get_stats"),
+        "{message}"
+    );
+}
