@@ -12,15 +12,7 @@ use crate::invocation::Invocation;
 const S: Scope = Scope::Lambda;
 
 /// Operations handled by the WebSocket gateway.
-pub const WEBSOCKET_OPERATIONS: [&str; 7] = [
-    "connect",
-    "send",
-    "receive",
-    "close",
-    "request",
-    "get_stats",
-    "reset",
-];
+pub const WEBSOCKET_OPERATIONS: [&str; 7] = gateway::OPERATION_NAMES;
 
 /// Operations handled by the Home Assistant client (`HA_URL`, `HA_TOKEN`).
 pub const HA_OPERATIONS: [&str; 9] = [
