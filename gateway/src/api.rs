@@ -211,14 +211,12 @@ pub fn websocket_reset(correlation_id: Option<&str>) -> Result<ResetDone> {
 /// assert_eq!(e["error_code"], "UNKNOWN_OPERATION");
 /// ```
 pub fn websocket_execute(operation: &str, params: Value) -> Value {
-    let operation_name = operation.to_owned();
-    let parsed = interface::Operation::from_json(operation, &params);
-    let op = match parsed {
+    let op = match interface::Operation::from_json(operation, &params) {
         Ok(op) => op,
         Err(e) => return error_envelope(&e),
     };
     let cid = op.correlation_id().unwrap_or("-").to_owned();
-    debug_line!(S, &cid, "websocket_execute (operation={operation_name})");
+    debug_line!(S, &cid, "websocket_execute (operation={})", op.name());
     let timer = Timer::start(S, &cid, "websocket_execute");
     let result = interface::route(op);
     timer.finish();
