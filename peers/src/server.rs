@@ -66,15 +66,19 @@ impl Server {
         self.addr
     }
 
-    /// `ws://127.0.0.1:PORT/` (or `wss://`).
+    /// `ws://127.0.0.1:PORT/` (or `wss://`; IPv6 addresses in brackets).
     pub fn url(&self) -> String {
-        format!("{}://{}:{}/", self.scheme, self.host, self.addr.port())
+        self.url_with_host(&self.host)
     }
 
     /// The URL with another host name (such as `localhost`), for name resolution and
     /// certificate name checks.
     pub fn url_with_host(&self, host: &str) -> String {
-        format!("{}://{}:{}/", self.scheme, host, self.addr.port())
+        if host.contains(':') {
+            format!("{}://[{}]:{}/", self.scheme, host, self.addr.port())
+        } else {
+            format!("{}://{}:{}/", self.scheme, host, self.addr.port())
+        }
     }
 }
 

@@ -225,3 +225,52 @@ fn manager_is_reachable_through_the_singleton_registry() {
     assert!(std::ptr::eq(manager, &**gateway::WebSocketCore::global()));
     assert!(gateway::singleton_get("nothing_here").is_none());
 }
+
+#[test]
+fn ipv6_loopback() {
+    let Ok(server) = tests::servers::Server::start_on(
+        "::1",
+        "ws",
+        std::sync::Arc::new(|stream| {
+            if let Ok(ws) = tungstenite::accept(stream) {
+                peers::echo_loop(ws);
+            }
+        }),
+    ) else {
+        eprintln!("skipped: no IPv6 loopback on this machine");
+        return;
+    };
+    assert!(server.url().starts_with("ws://[::1]:"));
+    let reply = gateway::websocket_request(&server.url(), &json!({"v6": true}), T, None).unwrap();
+    assert_eq!(reply.response, json!({"v6": true}));
+    assert_eq!(reply.url, server.url());
+}
+
+#[test]
+fn a_busy_connection_makes_the_second_caller_wait_at_most_its_timeout() {
+    let server = servers::mute_after_upgrade();
+    let c = gateway::websocket_connect(&server.url(), T, None).unwrap();
+    let h = c.connection.as_str().to_owned();
+    std::thread::scope(|scope| {
+        let h1 = h.clone();
+        let first =
+            scope.spawn(move || gateway::websocket_receive(&h1, Duration::from_millis(1500), None));
+        std::thread::sleep(Duration::from_millis(200));
+        let wait = Duration::from_millis(400);
+        let start = std::time::Instant::now();
+        let err =
+            gateway::websocket_send_with_timeout(&h, &json!({}), Some(wait), None).unwrap_err();
+        let elapsed = start.elapsed();
+        assert_eq!(err.code(), ErrorCode::WebsocketTimeout);
+        assert_eq!(err.details()["phase"], "wait_for_connection");
+        assert!(
+            elapsed >= wait.mul_f64(0.95) && elapsed <= wait.mul_f64(1.1),
+            "{elapsed:?}"
+        );
+        assert_eq!(
+            first.join().unwrap().unwrap_err().code(),
+            ErrorCode::WebsocketTimeout
+        );
+    });
+    gateway::websocket_close(&h, None).unwrap();
+}
