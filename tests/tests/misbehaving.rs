@@ -131,3 +131,31 @@ fn timeouts_are_reported_in_the_envelope() {
     assert_eq!(e["details"]["correlation_id"], "mis-env");
     assert_eq!(e["error"], "Timed out after 0.300 s during receive.");
 }
+
+#[test]
+fn full_accept_queue_times_out_in_connect() {
+    // A listener that never accepts: once its accept queue is full, the kernel drops new
+    // SYNs and a TCP connect hangs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    let mut full = false;
+    for _ in 0..2000 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+            Ok(s) => held.push(s),
+            Err(_) => {
+                full = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        full,
+        "the accept queue never filled ({} connections)",
+        held.len()
+    );
+    let timeout = Duration::from_millis(700);
+    assert_times_out(timeout, "connect", || {
+        gateway::websocket_request(&format!("ws://{addr}/"), &json!({}), timeout, None).map(drop)
+    });
+}
