@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::config::HaConfig;
-use crate::pool::{self, bump, AUTHS, COMMANDS, RECONNECTS, REUSED};
+use crate::pool::{self, bump, AUTHS, RECONNECTS, REUSED};
 use crate::session::{Budget, HaSession};
 
 const S: Scope = Scope::Ha;
@@ -414,10 +414,8 @@ impl HaClient {
     /// ```
     pub fn render_template(&self, template: &str, timeout: Duration) -> Result<Value> {
         self.with_session(timeout, |s, b, cid| {
-            let mut command = Map::new();
-            command.insert("type".into(), json!("render_template"));
+            let mut command = typed("render_template");
             command.insert("template".into(), json!(template));
-            bump(&COMMANDS);
             let (id, reply) = s.exchange(command, b, cid)?;
             interpret(&reply)?;
             let event = s.wait(b, cid, |m| is_event_of(m, id))?;
@@ -443,12 +441,10 @@ impl HaClient {
     /// ```
     pub fn subscribe_events(&self, event_type: Option<&str>, timeout: Duration) -> Result<u64> {
         self.with_session(timeout, |s, b, cid| {
-            let mut command = Map::new();
-            command.insert("type".into(), json!("subscribe_events"));
+            let mut command = typed("subscribe_events");
             if let Some(t) = event_type {
                 command.insert("event_type".into(), json!(t));
             }
-            bump(&COMMANDS);
             let (id, reply) = s.exchange(command, b, cid)?;
             interpret(&reply)?;
             Ok(id)
@@ -496,9 +492,7 @@ impl HaClient {
     pub fn ping(&self, timeout: Duration) -> Result<Duration> {
         self.with_session(timeout, |s, b, cid| {
             let start = Instant::now();
-            let mut command = Map::new();
-            command.insert("type".into(), json!("ping"));
-            s.exchange(command, b, cid)?;
+            s.exchange(typed("ping"), b, cid)?;
             Ok(start.elapsed())
         })
     }
@@ -517,15 +511,14 @@ impl HaClient {
 }
 
 fn checked_timeout(timeout: Duration) -> Result<Duration> {
-    let secs = timeout.as_secs_f64();
-    if secs > 0.0 && secs <= 900.0 {
-        Ok(timeout)
-    } else {
-        Err(Error::invalid_parameter(
-            "timeout",
-            "must be a number of seconds greater than 0 and at most 900",
-        ))
-    }
+    gateway::validate_timeout(timeout.as_secs_f64()).map(|_| timeout)
+}
+
+/// A command with only its `type`; callers add the other fields.
+fn typed(kind: &str) -> Map<String, Value> {
+    let mut command = Map::new();
+    command.insert("type".into(), json!(kind));
+    command
 }
 
 fn is_event_of(message: &Value, subscription: u64) -> bool {
@@ -539,7 +532,6 @@ fn run(
     budget: Budget,
     cid: &str,
 ) -> Result<Value> {
-    bump(&COMMANDS);
     let kind = command.get("type").cloned().unwrap_or(Value::Null);
     let (_, reply) = session.exchange(command, budget, cid)?;
     interpret(&reply).map_err(|e| e.with_detail("command_type", kind))
@@ -551,8 +543,7 @@ fn unsubscribe(
     budget: Budget,
     cid: &str,
 ) -> Result<()> {
-    let mut command = Map::new();
-    command.insert("type".into(), json!("unsubscribe_events"));
+    let mut command = typed("unsubscribe_events");
     command.insert("subscription".into(), json!(subscription));
     run(session, command, budget, cid)?;
     session.forget_events(subscription);
@@ -566,9 +557,7 @@ fn check_alive(session: &mut HaSession, budget: Budget, cid: &str) -> Result<()>
         deadline,
         timeout: deadline.saturating_duration_since(Instant::now()),
     };
-    let mut command = Map::new();
-    command.insert("type".into(), json!("ping"));
-    session.exchange(command, check, cid).map(drop)
+    session.exchange(typed("ping"), check, cid).map(drop)
 }
 
 /// `result` with `success: true` → its `result`; `success: false` → `HA_COMMAND_FAILED`.

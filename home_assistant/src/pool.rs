@@ -62,7 +62,7 @@ pub struct HaStats {
     pub reused_count: u64,
     /// Times a warm session was found dead and replaced.
     pub reconnects: u64,
-    /// Commands sent.
+    /// Commands sent (liveness pings included).
     pub commands_sent: u64,
 }
 

@@ -134,6 +134,7 @@ impl HaSession {
             Some(cid),
         )?;
         // From here on the command was sent: it is never sent again.
+        crate::pool::bump(&crate::pool::COMMANDS);
         let reply = self.wait(budget, cid, |m| {
             m.get("id").and_then(Value::as_u64) == Some(id)
                 && matches!(
