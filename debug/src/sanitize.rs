@@ -1,4 +1,8 @@
-//! What may appear in a debug line: URLs without credentials, message keys without values.
+//! What may appear in a debug line: URLs without credentials, message keys without values,
+//! and no character that could end a line or disguise one.
+
+use std::borrow::Cow;
+use std::fmt::Write;
 
 use serde_json::Value;
 
@@ -68,4 +72,44 @@ pub fn message_keys(message: &Value) -> String {
 pub fn seconds(duration: std::time::Duration) -> String {
     let text = format!("{:.3}", duration.as_secs_f64());
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Whether `c` could end a log line or disguise one: control characters, the Unicode line
+/// and paragraph separators, and the bidirectional overrides and isolates.
+///
+/// ```
+/// assert!(debug::is_unsafe_in_a_line('\n'));
+/// assert!(debug::is_unsafe_in_a_line('\u{2028}'));
+/// assert!(debug::is_unsafe_in_a_line('\u{202e}'));
+/// assert!(!debug::is_unsafe_in_a_line('é'));
+/// ```
+pub fn is_unsafe_in_a_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with every character [`is_unsafe_in_a_line`] written as `\u{..}`, so one value
+/// can never become two lines or hide what follows it.
+///
+/// ```
+/// assert_eq!(debug::escape_line("a\nb"), "a\\u{a}b");
+/// assert_eq!(debug::escape_line("plain"), "plain");
+/// ```
+pub fn escape_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe_in_a_line) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_in_a_line(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }

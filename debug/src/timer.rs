@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::flags::{timing_enabled, Scope};
+use crate::scope::Scope;
 
 /// Measures one step and, when the scope's timing output is on, emits
 /// `[<cid>] [<SCOPE>-TIMING] <label>: 12.34ms` when finished or dropped.
@@ -10,26 +10,26 @@ use crate::flags::{timing_enabled, Scope};
 /// When timing is off, starting a timer reads no clock.
 ///
 /// ```
-/// let timer = debug::Timer::start(debug::Scope::Websocket, "abc", "connect");
+/// static SCOPE: debug::Scope = debug::Scope::new("WEBSOCKET");
+/// let timer = debug::Timer::start(&SCOPE, "connect");
 /// // ... the work ...
 /// timer.finish();
 /// ```
 #[derive(Debug)]
 #[must_use = "a timer measures until it is finished or dropped"]
-pub struct Timer<'a> {
-    scope: Scope,
-    correlation_id: &'a str,
+pub struct Timer {
+    scope: &'static Scope,
     label: &'static str,
     started: Option<Instant>,
 }
 
-impl<'a> Timer<'a> {
+impl Timer {
     /// Starts timing `label` for `scope`.
-    pub fn start(scope: Scope, correlation_id: &'a str, label: &'static str) -> Self {
-        let started = timing_enabled(scope).then(Instant::now);
+    #[inline]
+    pub fn start(scope: &'static Scope, label: &'static str) -> Self {
+        let started = scope.timing_enabled().then(Instant::now);
         Timer {
             scope,
-            correlation_id,
             label,
             started,
         }
@@ -39,14 +39,15 @@ impl<'a> Timer<'a> {
     pub fn finish(self) {}
 }
 
-impl Drop for Timer<'_> {
+impl Drop for Timer {
     fn drop(&mut self) {
         if let Some(started) = self.started {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             tracing::info!(
-                "[{}] [{}-TIMING] {}: {:.2}ms",
-                self.correlation_id,
-                self.scope.name(),
+                target: crate::TARGET,
+                scope = self.scope.name(),
+                kind = "timing",
+                "{}: {:.2}ms",
                 self.label,
                 ms
             );

@@ -1,37 +1,18 @@
-//! The typed operations.
+//! The free functions: the public face over the per-process core.
 
 use std::time::Duration;
 
-use debug::{debug_line, redact_url, Scope, Timer};
 use serde_json::Value;
 
-use crate::envelope::{envelope, error_envelope};
 use crate::{
-    Closed, Connected, Error, ManagerConfig, Received, ResetDone, Response, Result, Sent, Stats,
-    WebSocketCore,
+    Closed, Connected, Gateway, ManagerConfig, Received, ResetDone, Response, Result, Sent, Stats,
 };
-
-const S: Scope = Scope::Gateway;
-
-/// Resolves the correlation id, then runs `body` under a gateway debug line and timer.
-fn traced<T>(
-    name: &'static str,
-    given_cid: Option<&str>,
-    describe: impl FnOnce() -> String,
-    body: impl FnOnce(&str) -> Result<T>,
-) -> Result<T> {
-    let cid = interface::correlation_id(given_cid)?;
-    debug_line!(S, &cid, "{name} ({})", describe());
-    let timer = Timer::start(S, &cid, name);
-    let result = body(&cid);
-    timer.finish();
-    result
-}
 
 /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
 /// answer names it in later calls (and in later warm invocations).
 ///
-/// `correlation_id`: `None` generates one; a given one is used unchanged.
+/// `correlation_id`: `None` uses the current request's, or generates one; a given one is
+/// used unchanged.
 ///
 /// ```no_run
 /// let c = gateway::websocket_connect("ws://127.0.0.1:8765", gateway::DEFAULT_TIMEOUT, Some("req-1"))?;
@@ -43,21 +24,11 @@ pub fn websocket_connect(
     timeout: Duration,
     correlation_id: Option<&str>,
 ) -> Result<Connected> {
-    traced(
-        "websocket_connect",
-        correlation_id,
-        || {
-            format!(
-                "url={}, timeout={}",
-                redact_url(url),
-                debug::seconds(timeout)
-            )
-        },
-        |cid| interface::connect(url, timeout, cid),
-    )
+    Gateway::global().connect(url, timeout, correlation_id)
 }
 
-/// Sends one JSON message (object or array) on an open connection.
+/// Sends one JSON message (object or array) on an open connection, within the timeout the
+/// connection was opened with.
 ///
 /// ```no_run
 /// gateway::websocket_send("ws-1", &serde_json::json!({"type": "ping"}), None)?;
@@ -68,7 +39,7 @@ pub fn websocket_send(
     message: &Value,
     correlation_id: Option<&str>,
 ) -> Result<Sent> {
-    websocket_send_with_timeout(connection, message, None, correlation_id)
+    Gateway::global().send(connection, message, None, correlation_id)
 }
 
 /// [`websocket_send`] bounded by `timeout` instead of the connection's own timeout
@@ -85,12 +56,7 @@ pub fn websocket_send_with_timeout(
     timeout: Option<Duration>,
     correlation_id: Option<&str>,
 ) -> Result<Sent> {
-    traced(
-        "websocket_send",
-        correlation_id,
-        || format!("connection={connection}"),
-        |cid| interface::send(connection, message, timeout, cid),
-    )
+    Gateway::global().send(connection, message, timeout, correlation_id)
 }
 
 /// Waits up to `timeout` for the next JSON message on an open connection.
@@ -105,17 +71,7 @@ pub fn websocket_receive(
     timeout: Duration,
     correlation_id: Option<&str>,
 ) -> Result<Received> {
-    traced(
-        "websocket_receive",
-        correlation_id,
-        || {
-            format!(
-                "connection={connection}, timeout={}",
-                debug::seconds(timeout)
-            )
-        },
-        |cid| interface::receive(connection, timeout, cid),
-    )
+    Gateway::global().receive(connection, timeout, correlation_id)
 }
 
 /// Closes an open connection.
@@ -125,11 +81,11 @@ pub fn websocket_receive(
 /// # Ok::<(), gateway::Error>(())
 /// ```
 pub fn websocket_close(connection: &str, correlation_id: Option<&str>) -> Result<Closed> {
-    websocket_close_with_timeout(connection, None, correlation_id)
+    Gateway::global().close(connection, None, correlation_id)
 }
 
 /// [`websocket_close`] with the closing handshake bounded by `timeout` when that is shorter
-/// than the manager's close timeout.
+/// than the close timeout.
 ///
 /// ```no_run
 /// gateway::websocket_close_with_timeout("ws-1", Some(std::time::Duration::from_millis(200)), None)?;
@@ -140,12 +96,7 @@ pub fn websocket_close_with_timeout(
     timeout: Option<Duration>,
     correlation_id: Option<&str>,
 ) -> Result<Closed> {
-    traced(
-        "websocket_close",
-        correlation_id,
-        || format!("connection={connection}"),
-        |cid| interface::close(connection, timeout, cid),
-    )
+    Gateway::global().close(connection, timeout, correlation_id)
 }
 
 /// Connects, sends `message`, waits for one reply and closes — all within `timeout`.
@@ -166,28 +117,17 @@ pub fn websocket_request(
     timeout: Duration,
     correlation_id: Option<&str>,
 ) -> Result<Response> {
-    traced(
-        "websocket_request",
-        correlation_id,
-        || {
-            format!(
-                "url={}, timeout={}",
-                redact_url(url),
-                debug::seconds(timeout)
-            )
-        },
-        |cid| interface::request(url, message, timeout, cid),
-    )
+    Gateway::global().request(url, message, timeout, correlation_id)
 }
 
-/// The manager's counters.
+/// The per-process core's counters.
 ///
 /// ```
 /// let stats = gateway::websocket_get_stats();
 /// assert_eq!(stats.max_rate_limit, 300);
 /// ```
 pub fn websocket_get_stats() -> Stats {
-    interface::get_stats()
+    Gateway::global().get_stats()
 }
 
 /// Zeroes the counters, empties the rate window and closes every open connection.
@@ -197,13 +137,11 @@ pub fn websocket_get_stats() -> Stats {
 /// assert_eq!(done.correlation_id.len(), 13);
 /// ```
 pub fn websocket_reset(correlation_id: Option<&str>) -> Result<ResetDone> {
-    traced("websocket_reset", correlation_id, String::new, |cid| {
-        Ok(interface::reset(cid))
-    })
+    Gateway::global().reset(None, correlation_id)
 }
 
-/// Runs an operation given as JSON and answers with the envelope — the entry for Lambda
-/// handlers and other JSON callers. Never fails: errors are envelopes too.
+/// Runs an operation given as JSON and answers with the envelope — the entry for JSON
+/// callers. Never fails: errors are envelopes too.
 ///
 /// ```
 /// let e = gateway::websocket_execute("teleport", serde_json::json!({}));
@@ -211,25 +149,17 @@ pub fn websocket_reset(correlation_id: Option<&str>) -> Result<ResetDone> {
 /// assert_eq!(e["error_code"], "UNKNOWN_OPERATION");
 /// ```
 pub fn websocket_execute(operation: &str, params: Value) -> Value {
-    let op = match interface::Operation::from_json(operation, &params) {
-        Ok(op) => op,
-        Err(e) => return error_envelope(&e),
-    };
-    let cid = op.correlation_id().unwrap_or("-").to_owned();
-    debug_line!(S, &cid, "websocket_execute (operation={})", op.name());
-    let timer = Timer::start(S, &cid, "websocket_execute");
-    let result = interface::route(op);
-    timer.finish();
-    envelope(&result)
+    Gateway::global().execute(operation, params)
 }
 
-/// Replaces the manager's limits (registry size, rate limit, message size, close timeout).
+/// Replaces the per-process core's limits (registry size, rate limit, message size, close
+/// timeout).
 ///
 /// ```no_run
 /// gateway::websocket_configure(gateway::ManagerConfig::default().max_connections(16));
 /// ```
 pub fn websocket_configure(config: ManagerConfig) {
-    WebSocketCore::global().configure(config);
+    Gateway::global().core().configure(config);
 }
 
 /// Trusts an extra certificate authority (PEM) for `wss://`, on top of the system's roots.
@@ -239,6 +169,6 @@ pub fn websocket_configure(config: ManagerConfig) {
 /// gateway::websocket_add_root_certificate(&pem)?;
 /// # Ok::<(), gateway::Error>(())
 /// ```
-pub fn websocket_add_root_certificate(pem: &[u8]) -> Result<(), Error> {
-    WebSocketCore::global().add_root_certificate(pem)
+pub fn websocket_add_root_certificate(pem: &[u8]) -> Result<()> {
+    Ok(Gateway::global().core().add_root_certificate(pem)?)
 }

@@ -1,6 +1,6 @@
-//! The public face of the framework: every WebSocket operation as a typed function, the JSON
-//! envelope that answers at a Lambda or JSON boundary, and the registry of process-wide
-//! singletons.
+//! The public face of the framework: every WebSocket operation as a typed call, the JSON
+//! envelope that answers at a Lambda or JSON boundary (with the one table that maps errors
+//! to its stable codes), and the registry of process-wide singletons.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -25,23 +25,29 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod api;
+mod codes;
 mod envelope;
+mod gateway;
 mod singletons;
 
-pub use api::{
+pub use crate::api::{
     websocket_add_root_certificate, websocket_close, websocket_close_with_timeout,
     websocket_configure, websocket_connect, websocket_execute, websocket_get_stats,
     websocket_receive, websocket_request, websocket_reset, websocket_send,
     websocket_send_with_timeout,
 };
-pub use envelope::{envelope, error_envelope, success_envelope};
-pub use interface::{correlation_id, OPERATION_NAMES};
-pub use interface::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
-pub use singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
-pub use websocket::{
-    validate_timeout, ConnectionHandle, Error, ErrorCode, ManagerConfig, Phase, Stats,
-    WebSocketCore, DEFAULT_TIMEOUT,
+pub use crate::codes::{error_code, websocket_code, ErrorCode, Failure};
+pub use crate::envelope::{envelope, error_envelope, success_envelope};
+pub use crate::gateway::Gateway;
+pub use crate::singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
+pub use interface::{
+    Closed, Connected, Error, Operation, Outcome, Received, Reply, ResetDone, Response, Sent,
+    Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
 };
+pub use websocket::{ConnectionHandle, ManagerConfig, Phase, Stats, WebSocketCore};
 
 /// Result of every gateway call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// This layer's debug switches: `GATEWAY_DEBUG_MODE`, `GATEWAY_DEBUG_TIMING`.
+pub static SCOPE: debug::Scope = debug::Scope::new("GATEWAY");

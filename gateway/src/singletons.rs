@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use once_cell::sync::Lazy;
 use parking_lot::RwLock;
-use websocket::{Error, WebSocketCore};
+use websocket::WebSocketCore;
+
+use crate::Error;
 
 /// A shared, thread-safe singleton; downcast it to its concrete type.
 pub type Singleton = Arc<dyn Any + Send + Sync>;

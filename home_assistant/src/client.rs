@@ -2,17 +2,18 @@
 
 use std::time::{Duration, Instant};
 
-use debug::{debug_line, Scope};
-use gateway::{Error, ErrorCode, Phase, Result};
+use debug::{debug_line, CorrelationId};
+use gateway::{Phase, Timeout};
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::config::HaConfig;
-use crate::pool::{self, bump, AUTHS, RECONNECTS, REUSED};
+use crate::error::{CommandFailure, Error, Result};
+use crate::pool;
 use crate::session::{Budget, HaSession};
-
-const S: Scope = Scope::Ha;
+use crate::stats::{bump, AUTHS, RECONNECTS, REUSED};
+use crate::SCOPE;
 
 /// Longest the liveness check of a warm session may take.
 pub const LIVENESS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -142,29 +143,31 @@ pub struct SessionInfo {
 ///     &ServiceCall::new("light", "turn_on").target(serde_json::json!({"entity_id": "light.kitchen"})),
 ///     Duration::from_secs(10),
 /// )?;
-/// # Ok::<(), gateway::Error>(())
+/// # Ok::<(), home_assistant::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct HaClient {
     config: HaConfig,
-    correlation_id: String,
+    correlation_id: CorrelationId,
     /// Whether this client already checked (or opened) its session.
     verified: Mutex<bool>,
     info: Mutex<Option<SessionInfo>>,
 }
 
 impl HaClient {
-    /// A client; `correlation_id` is used unchanged, or generated when `None`.
+    /// A client; `correlation_id` is used unchanged, or when `None` the current request's,
+    /// or a new one.
     ///
     /// ```no_run
     /// let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "token")?, Some("req-1"))?;
     /// assert_eq!(client.correlation_id(), "req-1");
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn new(config: HaConfig, correlation_id: Option<&str>) -> Result<HaClient> {
         Ok(HaClient {
             config,
-            correlation_id: gateway::correlation_id(correlation_id)?,
+            correlation_id: CorrelationId::given_or_current(correlation_id)
+                .map_err(|e| Error::invalid_parameter("correlation_id", &e.to_string()))?,
             verified: Mutex::new(false),
             info: Mutex::new(None),
         })
@@ -176,10 +179,10 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// assert!(!client.correlation_id().is_empty());
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn correlation_id(&self) -> &str {
-        &self.correlation_id
+        self.correlation_id.as_str()
     }
 
     /// The session the last call ran on.
@@ -189,7 +192,7 @@ impl HaClient {
     /// # let t = std::time::Duration::from_secs(5);
     /// client.get_states(t)?;
     /// let reused = client.session_info().map(|i| i.reused);
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn session_info(&self) -> Option<SessionInfo> {
         self.info.lock().clone()
@@ -199,24 +202,26 @@ impl HaClient {
     fn with_session<T>(
         &self,
         timeout: Duration,
-        body: impl FnOnce(&mut HaSession, Budget, &str) -> Result<T>,
+        body: impl FnOnce(&mut HaSession, Budget) -> Result<T>,
     ) -> Result<T> {
-        let timeout = checked_timeout(timeout)?;
+        let timeout = Timeout::new(timeout)?.get();
         let budget = Budget::new(timeout);
-        let cid = self.correlation_id.as_str();
+        let cid = &self.correlation_id;
+        let current = debug::current();
+        let span = (current.as_ref() != Some(cid)).then(|| cid.span());
+        let _entered = span.as_ref().map(|s| cid.enter(s));
         let entry = pool::entry(&self.config);
         let mut slot = entry
             .try_lock_until(budget.deadline)
-            .ok_or_else(|| Error::timeout(Phase::WaitForConnection, timeout))?;
+            .ok_or_else(|| budget.timed_out(Phase::WaitForConnection))?;
         let mut verified = self.verified.lock();
         let mut reused = false;
         if !*verified {
             if let Some(session) = slot.as_mut() {
-                match check_alive(session, budget, cid) {
+                match check_alive(session, budget) {
                     Ok(()) => {
                         debug_line!(
-                            S,
-                            cid,
+                            SCOPE,
                             "Reusing session (connection={}, ha_version={})",
                             session.handle,
                             session.ha_version
@@ -227,13 +232,12 @@ impl HaClient {
                     Err(e) if budget.left(Phase::Connect).is_err() => return Err(e),
                     Err(e) => {
                         debug_line!(
-                            S,
-                            cid,
+                            SCOPE,
                             "Warm session is gone (error_code={}); reconnecting",
                             e.code()
                         );
                         if let Some(dead) = slot.take() {
-                            dead.close(cid);
+                            dead.close();
                         }
                         bump(&RECONNECTS);
                     }
@@ -243,7 +247,7 @@ impl HaClient {
         let session = match slot.as_mut() {
             Some(session) => session,
             None => {
-                let fresh = HaSession::open(&self.config, budget, cid)?;
+                let fresh = HaSession::open(&self.config, budget)?;
                 bump(&AUTHS);
                 slot.insert(fresh)
             }
@@ -254,14 +258,15 @@ impl HaClient {
             ha_version: session.ha_version.clone(),
             reused,
         });
-        let result = body(session, budget, cid);
+        let result = body(session, budget);
         if let Err(e) = &result {
             if matches!(
                 e.code(),
-                ErrorCode::WebsocketConnectionClosed | ErrorCode::WebsocketNoConnection
+                gateway::ErrorCode::WebsocketConnectionClosed
+                    | gateway::ErrorCode::WebsocketNoConnection
             ) {
                 if let Some(dead) = slot.take() {
-                    dead.close(cid);
+                    dead.close();
                 }
                 *verified = false;
             }
@@ -275,7 +280,7 @@ impl HaClient {
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// let r = client.command(serde_json::json!({"type": "get_panels"}), std::time::Duration::from_secs(5))?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn command(&self, command: Value, timeout: Duration) -> Result<Value> {
         let map = match command {
@@ -291,7 +296,7 @@ impl HaClient {
                 "must not carry an 'id': the client assigns increasing ids",
             ));
         }
-        self.with_session(timeout, |s, b, cid| run(s, map, b, cid))
+        self.with_session(timeout, |s, b| run(s, map, b))
     }
 
     fn simple(&self, kind: &str, timeout: Duration) -> Result<Value> {
@@ -304,7 +309,7 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let states = client.get_states(t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn get_states(&self, timeout: Duration) -> Result<Value> {
         self.simple("get_states", timeout)
@@ -318,7 +323,7 @@ impl HaClient {
     /// # let t = std::time::Duration::from_secs(5);
     /// let kitchen = client.get_state("light.kitchen", t)?;
     /// println!("{}", kitchen["state"]);
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn get_state(&self, entity_id: &str, timeout: Duration) -> Result<Value> {
         if !entity_id.contains('.') || entity_id.chars().any(char::is_whitespace) {
@@ -332,13 +337,8 @@ impl HaClient {
             .as_array()
             .and_then(|all| all.iter().find(|s| s["entity_id"] == entity_id))
             .cloned()
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::HaCommandFailed,
-                    format!("Home Assistant has no entity '{entity_id}'."),
-                )
-                .with_detail("ha_error_code", "not_found")
-                .with_detail("entity_id", entity_id)
+            .ok_or_else(|| Error::NoEntity {
+                entity_id: entity_id.into(),
             })
     }
 
@@ -351,7 +351,7 @@ impl HaClient {
     /// use home_assistant::ServiceCall;
     /// let call = ServiceCall::new("light", "turn_on").target(serde_json::json!({"entity_id": "light.kitchen"}));
     /// client.call_service(&call, t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn call_service(&self, call: &ServiceCall, timeout: Duration) -> Result<Value> {
         let mut command =
@@ -374,7 +374,7 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let version = client.get_config(t)?["version"].clone();
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn get_config(&self, timeout: Duration) -> Result<Value> {
         self.simple("get_config", timeout)
@@ -386,7 +386,7 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let services = client.get_services(t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn get_services(&self, timeout: Duration) -> Result<Value> {
         self.simple("get_services", timeout)
@@ -398,7 +398,7 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let areas = client.registry(home_assistant::Registry::Area, t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn registry(&self, registry: Registry, timeout: Duration) -> Result<Value> {
         self.simple(registry.command(), timeout)
@@ -410,22 +410,20 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let text = client.render_template("{{ states('sun.sun') }}", t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn render_template(&self, template: &str, timeout: Duration) -> Result<Value> {
-        self.with_session(timeout, |s, b, cid| {
+        self.with_session(timeout, |s, b| {
             let mut command = typed("render_template");
             command.insert("template".into(), json!(template));
-            let (id, reply) = s.exchange(command, b, cid)?;
+            let (id, reply) = s.exchange(command, b)?;
             interpret(&reply)?;
-            let event = s.wait(b, cid, |m| is_event_of(m, id))?;
-            let _ = unsubscribe(s, id, b, cid);
+            let event = s.wait(b, |m| is_event_of(m, id))?;
+            let _ = unsubscribe(s, id, b);
             if let Some(error) = event["event"].get("error") {
-                return Err(Error::new(
-                    ErrorCode::HaCommandFailed,
-                    "Home Assistant could not render the template.",
-                )
-                .with_detail("ha_error_message", error.clone()));
+                return Err(Error::TemplateFailed {
+                    error: Box::new(error.clone()),
+                });
             }
             Ok(event["event"]["result"].clone())
         })
@@ -437,15 +435,15 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let sub = client.subscribe_events(Some("state_changed"), t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn subscribe_events(&self, event_type: Option<&str>, timeout: Duration) -> Result<u64> {
-        self.with_session(timeout, |s, b, cid| {
+        self.with_session(timeout, |s, b| {
             let mut command = typed("subscribe_events");
             if let Some(t) = event_type {
                 command.insert("event_type".into(), json!(t));
             }
-            let (id, reply) = s.exchange(command, b, cid)?;
+            let (id, reply) = s.exchange(command, b)?;
             interpret(&reply)?;
             Ok(id)
         })
@@ -459,11 +457,11 @@ impl HaClient {
     /// # let t = std::time::Duration::from_secs(5);
     /// let sub = client.subscribe_events(Some("state_changed"), t)?;
     /// let event = client.next_event(sub, std::time::Duration::from_secs(30))?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn next_event(&self, subscription: u64, timeout: Duration) -> Result<Value> {
-        self.with_session(timeout, |s, b, cid| {
-            let message = s.wait(b, cid, |m| is_event_of(m, subscription))?;
+        self.with_session(timeout, |s, b| {
+            let message = s.wait(b, |m| is_event_of(m, subscription))?;
             Ok(message["event"].clone())
         })
     }
@@ -475,10 +473,10 @@ impl HaClient {
     /// # let t = std::time::Duration::from_secs(5);
     /// let sub = client.subscribe_events(None, t)?;
     /// client.unsubscribe_events(sub, t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn unsubscribe_events(&self, subscription: u64, timeout: Duration) -> Result<()> {
-        self.with_session(timeout, |s, b, cid| unsubscribe(s, subscription, b, cid))
+        self.with_session(timeout, |s, b| unsubscribe(s, subscription, b))
     }
 
     /// Home Assistant's application-level ping; returns the round-trip time.
@@ -487,12 +485,12 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let rtt = client.ping(t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn ping(&self, timeout: Duration) -> Result<Duration> {
-        self.with_session(timeout, |s, b, cid| {
+        self.with_session(timeout, |s, b| {
             let start = Instant::now();
-            s.exchange(typed("ping"), b, cid)?;
+            s.exchange(typed("ping"), b)?;
             Ok(start.elapsed())
         })
     }
@@ -503,15 +501,11 @@ impl HaClient {
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let waiting = client.pending_messages(t)?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn pending_messages(&self, timeout: Duration) -> Result<usize> {
-        self.with_session(timeout, |s, _, _| Ok(s.backlog_len()))
+        self.with_session(timeout, |s, _| Ok(s.backlog_len()))
     }
-}
-
-fn checked_timeout(timeout: Duration) -> Result<Duration> {
-    gateway::validate_timeout(timeout.as_secs_f64()).map(|_| timeout)
 }
 
 /// A command with only its `type`; callers add the other fields.
@@ -526,38 +520,37 @@ fn is_event_of(message: &Value, subscription: u64) -> bool {
         && message.get("id").and_then(Value::as_u64) == Some(subscription)
 }
 
-fn run(
-    session: &mut HaSession,
-    command: Map<String, Value>,
-    budget: Budget,
-    cid: &str,
-) -> Result<Value> {
-    let kind = command.get("type").cloned().unwrap_or(Value::Null);
-    let (_, reply) = session.exchange(command, budget, cid)?;
-    interpret(&reply).map_err(|e| e.with_detail("command_type", kind))
+fn run(session: &mut HaSession, command: Map<String, Value>, budget: Budget) -> Result<Value> {
+    let kind = command
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let (_, reply) = session.exchange(command, budget)?;
+    interpret(&reply).map_err(|e| match e {
+        Error::CommandFailed(mut failure) => {
+            failure.command_type = kind;
+            Error::CommandFailed(failure)
+        }
+        other => other,
+    })
 }
 
-fn unsubscribe(
-    session: &mut HaSession,
-    subscription: u64,
-    budget: Budget,
-    cid: &str,
-) -> Result<()> {
+fn unsubscribe(session: &mut HaSession, subscription: u64, budget: Budget) -> Result<()> {
     let mut command = typed("unsubscribe_events");
     command.insert("subscription".into(), json!(subscription));
-    run(session, command, budget, cid)?;
+    run(session, command, budget)?;
     session.forget_events(subscription);
     Ok(())
 }
 
 /// A cheap liveness check of a warm session: one `ping`, bounded by [`LIVENESS_TIMEOUT`].
-fn check_alive(session: &mut HaSession, budget: Budget, cid: &str) -> Result<()> {
+fn check_alive(session: &mut HaSession, budget: Budget) -> Result<()> {
     let deadline = budget.deadline.min(Instant::now() + LIVENESS_TIMEOUT);
     let check = Budget {
         deadline,
         timeout: deadline.saturating_duration_since(Instant::now()),
     };
-    session.exchange(typed("ping"), check, cid).map(drop)
+    session.exchange(typed("ping"), check).map(drop)
 }
 
 /// `result` with `success: true` → its `result`; `success: false` → `HA_COMMAND_FAILED`.
@@ -567,10 +560,9 @@ fn interpret(reply: &Value) -> Result<Value> {
     }
     let code = reply["error"]["code"].as_str().unwrap_or("unknown_error");
     let message = reply["error"]["message"].as_str().unwrap_or("no message");
-    Err(Error::new(
-        ErrorCode::HaCommandFailed,
-        format!("Home Assistant rejected the command: {message} ({code})."),
-    )
-    .with_detail("ha_error_code", code)
-    .with_detail("ha_error_message", message))
+    Err(Error::CommandFailed(Box::new(CommandFailure {
+        code: code.to_owned(),
+        message: message.to_owned(),
+        command_type: None,
+    })))
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use gateway::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
@@ -41,6 +41,7 @@ impl HaConfig {
     /// assert_eq!(HaConfig::new("ws://h/custom", "t").unwrap().ws_url(), "ws://h/custom");
     /// assert!(HaConfig::new("ftp://h", "t").is_err());
     /// assert!(HaConfig::new("http://h", "").is_err());
+    /// assert_eq!(HaConfig::new("http://h/api/websocket", "t").unwrap().ws_url(), "ws://h/api/websocket");
     /// ```
     pub fn new(url: &str, token: &str) -> Result<HaConfig> {
         if token.trim().is_empty() {
@@ -57,7 +58,7 @@ impl HaConfig {
     ///
     /// ```no_run
     /// let config = home_assistant::HaConfig::from_env()?;
-    /// # Ok::<(), gateway::Error>(())
+    /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn from_env() -> Result<HaConfig> {
         let url = required_env("HA_URL")?;
@@ -67,17 +68,10 @@ impl HaConfig {
                 trust_ca_file(path.trim())?;
             }
         }
-        HaConfig::new(&url, &token).map_err(|e| {
-            let var = if e.details().get("parameter").is_some_and(|p| p == "token") {
-                "HA_TOKEN"
-            } else {
-                "HA_URL"
-            };
-            Error::new(
-                ErrorCode::ConfigMissing,
-                format!("{var} is unusable: {}", e.message()),
-            )
-            .with_detail("variable", var)
+        // The token is not empty (required_env), so only the URL can be unusable.
+        HaConfig::new(&url, &token).map_err(|e| Error::Config {
+            variable: "HA_URL",
+            message: format!("HA_URL is unusable: {e}").into(),
         })
     }
 
@@ -92,14 +86,13 @@ impl HaConfig {
     }
 }
 
-fn required_env(name: &str) -> Result<String> {
+fn required_env(name: &'static str) -> Result<String> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-        _ => Err(Error::new(
-            ErrorCode::ConfigMissing,
-            format!("The environment variable {name} is not set."),
-        )
-        .with_detail("variable", name)),
+        _ => Err(Error::Config {
+            variable: name,
+            message: format!("The environment variable {name} is not set.").into(),
+        }),
     }
 }
 
@@ -110,22 +103,13 @@ fn trust_ca_file(path: &str) -> Result<()> {
     if trusted.contains(path) {
         return Ok(());
     }
-    let pem = std::fs::read(path).map_err(|e| {
-        Error::new(
-            ErrorCode::ConfigMissing,
-            format!("HA_CA_CERT names a file that cannot be read: {e}."),
-        )
-        .with_detail("variable", "HA_CA_CERT")
+    let pem = std::fs::read(path).map_err(|e| Error::Config {
+        variable: "HA_CA_CERT",
+        message: format!("HA_CA_CERT names a file that cannot be read: {e}.").into(),
     })?;
-    gateway::websocket_add_root_certificate(&pem).map_err(|e| {
-        Error::new(
-            ErrorCode::ConfigMissing,
-            format!(
-                "HA_CA_CERT does not hold a PEM certificate: {}",
-                e.message()
-            ),
-        )
-        .with_detail("variable", "HA_CA_CERT")
+    gateway::websocket_add_root_certificate(&pem).map_err(|e| Error::Config {
+        variable: "HA_CA_CERT",
+        message: format!("HA_CA_CERT does not hold a PEM certificate: {e}").into(),
     })?;
     trusted.insert(path.to_owned());
     Ok(())
@@ -151,7 +135,11 @@ fn websocket_url(raw: &str) -> Result<String> {
     }
     // http→ws and https→wss keep the URL valid, so this cannot fail.
     let _ = url.set_scheme(scheme);
-    let path = format!("{}/api/websocket", url.path().trim_end_matches('/'));
-    url.set_path(&path);
+    // A base URL gets Home Assistant's WebSocket path; one that already ends in it keeps it.
+    let base = url.path().trim_end_matches('/');
+    if !base.ends_with("/api/websocket") {
+        let path = format!("{base}/api/websocket");
+        url.set_path(&path);
+    }
     Ok(url.into())
 }

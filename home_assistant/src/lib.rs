@@ -1,4 +1,4 @@
-//! A client for Home Assistant's WebSocket API, built only on the `gateway` crate.
+//! A client for Home Assistant's WebSocket API, built on the `gateway` crate.
 //!
 //! * URL from a base URL (`http→ws`, `https→wss`, `/api/websocket` appended) or a
 //!   `ws(s)://` URL used as given.
@@ -18,16 +18,23 @@
 //! let sub = client.subscribe_events(Some("state_changed"), Duration::from_secs(5))?;
 //! let event = client.next_event(sub, Duration::from_secs(30))?;
 //! client.unsubscribe_events(sub, Duration::from_secs(5))?;
-//! # Ok::<(), gateway::Error>(())
+//! # Ok::<(), home_assistant::Error>(())
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod client;
 mod config;
+mod error;
 mod pool;
 mod session;
+mod stats;
 
 pub use client::{HaClient, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
 pub use config::HaConfig;
-pub use pool::{close_all_sessions, stats, HaStats};
+pub use error::{CommandFailure, Error, Result};
+pub use pool::close_all_sessions;
 pub use session::BACKLOG_LIMIT;
+pub use stats::{stats, HaStats};
+
+/// This client's debug switches: `HA_DEBUG_MODE`, `HA_DEBUG_TIMING`.
+pub static SCOPE: debug::Scope = debug::Scope::new("HA");

@@ -4,13 +4,14 @@
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use debug::{debug_line, Scope, Timer};
-use gateway::{Error, ErrorCode, Phase, Result};
+use debug::{debug_line, Timer};
+use gateway::Phase;
 use serde_json::{json, Map, Value};
 
 use crate::config::HaConfig;
-
-const S: Scope = Scope::Ha;
+use crate::error::{Error, Result};
+use crate::stats::{bump, COMMANDS};
+use crate::SCOPE;
 
 /// Messages kept for later readers at most; beyond it the oldest is dropped and counted.
 pub const BACKLOG_LIMIT: usize = 10_000;
@@ -30,11 +31,20 @@ impl Budget {
         }
     }
 
+    /// The timeout error of this budget in `phase`.
+    pub(crate) fn timed_out(&self, phase: Phase) -> Error {
+        websocket::Error::Timeout {
+            phase,
+            after: self.timeout,
+        }
+        .into()
+    }
+
     /// Time left, or a timeout error in `phase` when none is.
     pub(crate) fn left(&self, phase: Phase) -> Result<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            Err(Error::timeout(phase, self.timeout))
+            Err(self.timed_out(phase))
         } else {
             Ok(left)
         }
@@ -55,24 +65,22 @@ pub(crate) struct HaSession {
 
 impl HaSession {
     /// Connects and authenticates within `budget`.
-    pub(crate) fn open(config: &HaConfig, budget: Budget, cid: &str) -> Result<HaSession> {
-        let timer = Timer::start(S, cid, "auth");
+    pub(crate) fn open(config: &HaConfig, budget: Budget) -> Result<HaSession> {
+        let timer = Timer::start(&SCOPE, "auth");
         debug_line!(
-            S,
-            cid,
+            SCOPE,
             "Opening session (url={})",
             debug::redact_url(config.ws_url())
         );
         let connected =
-            gateway::websocket_connect(config.ws_url(), budget.left(Phase::Connect)?, Some(cid))?;
+            gateway::websocket_connect(config.ws_url(), budget.left(Phase::Connect)?, None)?;
         let handle = connected.connection.as_str().to_owned();
-        let result = authenticate(&handle, config, budget, cid);
+        let result = authenticate(&handle, config, budget);
         timer.finish();
         match result {
             Ok(ha_version) => {
                 debug_line!(
-                    S,
-                    cid,
+                    SCOPE,
                     "Authenticated (connection={handle}, ha_version={ha_version})"
                 );
                 Ok(HaSession {
@@ -88,7 +96,7 @@ impl HaSession {
                 let _ = gateway::websocket_close_with_timeout(
                     &handle,
                     budget.left(Phase::Close).ok(),
-                    Some(cid),
+                    None,
                 );
                 Err(e)
             }
@@ -96,11 +104,11 @@ impl HaSession {
     }
 
     /// Closes the connection, quietly.
-    pub(crate) fn close(self, cid: &str) {
+    pub(crate) fn close(self) {
         let _ = gateway::websocket_close_with_timeout(
             &self.handle,
             Some(Duration::from_millis(200)),
-            Some(cid),
+            None,
         );
     }
 
@@ -110,7 +118,6 @@ impl HaSession {
         &mut self,
         mut command: Map<String, Value>,
         budget: Budget,
-        cid: &str,
     ) -> Result<(u64, Value)> {
         let id = self.next_id;
         self.next_id += 1;
@@ -121,21 +128,20 @@ impl HaSession {
             .unwrap_or("?")
             .to_owned();
         debug_line!(
-            S,
-            cid,
+            SCOPE,
             "Command (type={kind}, id={id}, connection={})",
             self.handle
         );
-        let timer = Timer::start(S, cid, "command");
+        let timer = Timer::start(&SCOPE, "command");
         gateway::websocket_send_with_timeout(
             &self.handle,
             &Value::Object(command),
             Some(budget.left(Phase::Send)?),
-            Some(cid),
+            None,
         )?;
         // From here on the command was sent: it is never sent again.
-        crate::pool::bump(&crate::pool::COMMANDS);
-        let reply = self.wait(budget, cid, |m| {
+        bump(&COMMANDS);
+        let reply = self.wait(budget, |m| {
             m.get("id").and_then(Value::as_u64) == Some(id)
                 && matches!(
                     m.get("type").and_then(Value::as_str),
@@ -154,7 +160,6 @@ impl HaSession {
     pub(crate) fn wait(
         &mut self,
         budget: Budget,
-        cid: &str,
         wanted: impl Fn(&Value) -> bool,
     ) -> Result<Value> {
         if let Some(pos) = self.backlog.iter().position(&wanted) {
@@ -164,7 +169,7 @@ impl HaSession {
         }
         loop {
             let left = budget.left(Phase::Receive)?;
-            let message = gateway::websocket_receive(&self.handle, left, Some(cid))
+            let message = gateway::websocket_receive(&self.handle, left, None)
                 .map_err(|e| restate_timeout(e, budget))?
                 .message;
             if wanted(&message) {
@@ -204,58 +209,44 @@ impl HaSession {
 }
 
 /// A receive cut short by the budget reports the whole budget.
-fn restate_timeout(e: Error, budget: Budget) -> Error {
-    if e.code() == ErrorCode::WebsocketTimeout {
-        let mut restated = Error::timeout(Phase::Receive, budget.timeout);
-        for (k, v) in e.details() {
-            if k != "timeout_seconds" && k != "phase" {
-                restated = restated.with_detail(k, v.clone());
-            }
+fn restate_timeout(e: gateway::Error, budget: Budget) -> Error {
+    match e {
+        gateway::Error::Websocket(websocket::Error::Timeout { phase, .. }) => {
+            budget.timed_out(phase)
         }
-        restated
-    } else {
-        e
+        other => other.into(),
     }
 }
 
 /// The auth exchange; returns Home Assistant's version.
-fn authenticate(handle: &str, config: &HaConfig, budget: Budget, cid: &str) -> Result<String> {
-    let hello = receive(handle, budget, cid)?;
+fn authenticate(handle: &str, config: &HaConfig, budget: Budget) -> Result<String> {
+    let hello = receive(handle, budget)?;
     if hello["type"] != "auth_required" {
-        return Err(protocol_error("auth_required", &hello));
+        return Err(unexpected("auth_required", &hello));
     }
-    debug_line!(S, cid, "Authenticating (connection={handle})");
+    debug_line!(SCOPE, "Authenticating (connection={handle})");
     let auth = json!({"type": "auth", "access_token": config.token()});
-    gateway::websocket_send_with_timeout(
-        handle,
-        &auth,
-        Some(budget.left(Phase::Send)?),
-        Some(cid),
-    )?;
-    let reply = receive(handle, budget, cid)?;
+    gateway::websocket_send_with_timeout(handle, &auth, Some(budget.left(Phase::Send)?), None)?;
+    let reply = receive(handle, budget)?;
     match reply["type"].as_str() {
         Some("auth_ok") => Ok(reply["ha_version"].as_str().unwrap_or("unknown").to_owned()),
-        Some("auth_invalid") => Err(Error::new(
-            ErrorCode::HaAuthFailed,
-            "Home Assistant refused the access token.",
-        )
-        .with_detail("ha_message", reply["message"].clone())),
-        _ => Err(protocol_error("auth_ok or auth_invalid", &reply)),
+        Some("auth_invalid") => Err(Error::AuthFailed {
+            ha_message: reply["message"].as_str().map(Into::into),
+        }),
+        _ => Err(unexpected("auth_ok or auth_invalid", &reply)),
     }
 }
 
-fn receive(handle: &str, budget: Budget, cid: &str) -> Result<Value> {
+fn receive(handle: &str, budget: Budget) -> Result<Value> {
     let left = budget.left(Phase::Receive)?;
-    gateway::websocket_receive(handle, left, Some(cid))
+    gateway::websocket_receive(handle, left, None)
         .map(|r| r.message)
         .map_err(|e| restate_timeout(e, budget))
 }
 
-fn protocol_error(expected: &str, got: &Value) -> Error {
-    let kind = got["type"].as_str().unwrap_or("<none>");
-    Error::new(
-        ErrorCode::WebsocketReceiveFailed,
-        format!("Expected {expected} from Home Assistant, got a message of type '{kind}'."),
-    )
-    .with_detail("message_type", kind)
+fn unexpected(expected: &'static str, got: &Value) -> Error {
+    Error::Unexpected {
+        expected,
+        got: got["type"].as_str().unwrap_or("<none>").into(),
+    }
 }

@@ -1,23 +1,35 @@
-//! The interface router: one typed [`Operation`] per WebSocket operation, a JSON entry point
-//! ([`execute`]) that validates parameters and dispatches, and typed results ([`Outcome`]).
+//! The operations layer: one typed [`Operation`] per WebSocket operation, read from an
+//! event with serde and validated once, and [`run`], which carries it out on a
+//! [`WebSocketCore`](websocket::WebSocketCore) and answers with a typed [`Outcome`].
+//!
+//! The JSON side of messages lives here too: what is sent is a JSON object or array
+//! ([`JsonMessage`]), what is received is parsed ([`decode`]).
 //!
 //! ```no_run
-//! let outcome = interface::execute(
-//!     "request",
-//!     serde_json::json!({"url": "ws://127.0.0.1:8765", "message": {"type": "ping"}, "timeout": 5}),
-//! )?;
+//! use interface::{run, Operation};
+//! let op = Operation::from_event(serde_json::json!({
+//!     "operation": "request", "url": "ws://127.0.0.1:8765", "message": {"type": "ping"}, "timeout": 5
+//! }))?;
+//! let outcome = run(websocket::WebSocketCore::global(), op, &debug::CorrelationId::generate())?;
 //! println!("{}", serde_json::to_string(&outcome)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod dispatch;
+mod error;
 mod operation;
 mod outcome;
 mod params;
-mod router;
 
-pub use params::correlation_id;
-
-pub use operation::{Operation, OPERATION_NAMES};
+pub use dispatch::{decode, encode, run};
+pub use error::{Error, Result, UnknownOperation};
+pub use operation::{
+    CloseParams, ConnectParams, GetStatsParams, Operation, ReceiveParams, RequestParams,
+    ResetParams, SendParams, OPERATION_NAMES,
+};
 pub use outcome::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
-pub use router::{close, connect, execute, get_stats, receive, request, reset, route, send};
+pub use params::{from_event, JsonMessage, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS};
+
+/// This layer's debug switches: `INTERFACE_DEBUG_MODE`, `INTERFACE_DEBUG_TIMING`.
+pub static SCOPE: debug::Scope = debug::Scope::new("INTERFACE");

@@ -1,107 +1,177 @@
-//! Reading parameters out of a JSON object, with errors that name the parameter.
+//! Parameter types that validate themselves, and reading an event with serde into errors
+//! that name the parameter.
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-use websocket::{validate_timeout, Error, Result, DEFAULT_TIMEOUT};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
 
-/// Longest caller-supplied correlation id.
-const MAX_CORRELATION_ID_LEN: usize = 128;
+use crate::error::{Error, Result};
 
-/// The parameters of one operation.
-pub(crate) struct Params<'a> {
-    map: Option<&'a Map<String, Value>>,
-}
+/// Longest timeout accepted: Lambda's own maximum run time.
+pub const MAX_TIMEOUT_SECS: f64 = 900.0;
 
-impl<'a> Params<'a> {
-    /// `params` must be an object, or null / absent for operations without parameters.
-    pub(crate) fn new(params: &'a Value) -> Result<Self> {
-        match params {
-            Value::Object(map) => Ok(Params { map: Some(map) }),
-            Value::Null => Ok(Params { map: None }),
-            _ => Err(Error::invalid_parameter("params", "must be a JSON object")),
-        }
-    }
+/// Timeout when a caller gives none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-    fn get(&self, name: &str) -> Option<&'a Value> {
-        self.map.and_then(|m| m.get(name)).filter(|v| !v.is_null())
-    }
+const TIMEOUT_RANGE: &str = "must be a number of seconds greater than 0 and at most 900";
 
-    pub(crate) fn required_str(&self, name: &str) -> Result<String> {
-        match self.get(name) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(Error::invalid_parameter(name, "must be a string")),
-            None => Err(Error::invalid_parameter(name, "is required")),
-        }
-    }
-
-    pub(crate) fn required_message(&self, name: &str) -> Result<Value> {
-        match self.get(name) {
-            Some(v @ (Value::Object(_) | Value::Array(_))) => Ok(v.clone()),
-            Some(_) => Err(Error::invalid_parameter(
-                name,
-                "must be a JSON object or array",
-            )),
-            None => Err(Error::invalid_parameter(name, "is required")),
-        }
-    }
-
-    /// Seconds as a number; absent means the default (10 s).
-    pub(crate) fn timeout(&self) -> Result<Duration> {
-        match self.get("timeout") {
-            None => Ok(DEFAULT_TIMEOUT),
-            Some(Value::Number(n)) => validate_timeout(n.as_f64().unwrap_or(f64::NAN)),
-            Some(_) => Err(Error::invalid_parameter(
-                "timeout",
-                "must be a number of seconds",
-            )),
-        }
-    }
-
-    /// Seconds as a number, or `None` when absent.
-    pub(crate) fn optional_timeout(&self) -> Result<Option<Duration>> {
-        match self.get("timeout") {
-            None => Ok(None),
-            Some(_) => self.timeout().map(Some),
-        }
-    }
-
-    /// The caller's correlation id, unchanged, or a new one.
-    pub(crate) fn correlation_id(&self) -> Result<String> {
-        match self.get("correlation_id") {
-            None => Ok(debug::generate_correlation_id()),
-            Some(Value::String(s)) => check_correlation_id(s).map(|()| s.clone()),
-            Some(_) => Err(Error::invalid_parameter(
-                "correlation_id",
-                "must be a string",
-            )),
-        }
-    }
-}
-
-/// A correlation id is printed in every log line: it must be short and free of control
-/// characters, so a caller cannot forge lines.
-pub(crate) fn check_correlation_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > MAX_CORRELATION_ID_LEN || id.chars().any(char::is_control) {
-        Err(Error::invalid_parameter(
-            "correlation_id",
-            "must be 1 to 128 characters without control characters",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-/// The caller's correlation id, checked and unchanged, or a new one when none was given.
+/// A timeout in seconds: a finite number in (0, 900]. Absent means 10 s.
 ///
 /// ```
-/// assert_eq!(interface::correlation_id(Some("req-42")).unwrap(), "req-42");
-/// assert_eq!(interface::correlation_id(None).unwrap().len(), 13);
-/// assert!(interface::correlation_id(Some("a\nforged line")).is_err());
+/// use interface::Timeout;
+/// assert_eq!(Timeout::from_secs_f64(2.5).unwrap().get(), std::time::Duration::from_millis(2500));
+/// assert!(Timeout::from_secs_f64(0.0).is_err());
+/// assert!(Timeout::new(std::time::Duration::from_secs(901)).is_err());
+/// assert_eq!(Timeout::default().get(), std::time::Duration::from_secs(10));
 /// ```
-pub fn correlation_id(given: Option<&str>) -> Result<String> {
-    match given {
-        Some(id) => check_correlation_id(id).map(|()| id.to_owned()),
-        None => Ok(debug::generate_correlation_id()),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Seconds")]
+pub struct Timeout(Duration);
+
+/// A JSON number, named for the error serde writes when something else is given.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Seconds(#[serde(deserialize_with = "seconds")] f64);
+
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = f64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a number of seconds")
+        }
+        fn visit_f64<E>(self, v: f64) -> std::result::Result<f64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E>(self, v: i64) -> std::result::Result<f64, E> {
+            Ok(v as f64)
+        }
+        fn visit_u64<E>(self, v: u64) -> std::result::Result<f64, E> {
+            Ok(v as f64)
+        }
+    }
+    d.deserialize_f64(Visitor)
+}
+
+impl TryFrom<Seconds> for Timeout {
+    type Error = &'static str;
+    fn try_from(s: Seconds) -> std::result::Result<Self, Self::Error> {
+        Timeout::from_secs_f64(s.0).map_err(|_| TIMEOUT_RANGE)
+    }
+}
+
+impl Timeout {
+    /// Checks a timeout given as a [`Duration`].
+    pub fn new(timeout: Duration) -> Result<Timeout> {
+        Timeout::from_secs_f64(timeout.as_secs_f64())
+    }
+
+    /// Checks a timeout given in seconds.
+    pub fn from_secs_f64(seconds: f64) -> Result<Timeout> {
+        if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_TIMEOUT_SECS {
+            Ok(Timeout(Duration::from_secs_f64(seconds)))
+        } else {
+            Err(Error::invalid_parameter("timeout", TIMEOUT_RANGE))
+        }
+    }
+
+    /// The checked duration.
+    pub fn get(self) -> Duration {
+        self.0
+    }
+
+    /// This timeout, or `budget` when that is shorter (a Lambda invocation's time left).
+    /// The result may be zero; a zero timeout fails at once in the phase it reaches.
+    pub fn cut_to(self, budget: Duration) -> Timeout {
+        Timeout(self.0.min(budget))
+    }
+}
+
+impl Default for Timeout {
+    fn default() -> Self {
+        Timeout(DEFAULT_TIMEOUT)
+    }
+}
+
+/// A JSON message to send: an object or an array.
+///
+/// ```
+/// use interface::JsonMessage;
+/// assert!(JsonMessage::new(serde_json::json!({"type": "ping"})).is_ok());
+/// assert!(JsonMessage::new(serde_json::json!("text")).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct JsonMessage(Value);
+
+impl TryFrom<Value> for JsonMessage {
+    type Error = &'static str;
+    fn try_from(v: Value) -> std::result::Result<Self, Self::Error> {
+        if v.is_object() || v.is_array() {
+            Ok(JsonMessage(v))
+        } else {
+            Err("must be a JSON object or array")
+        }
+    }
+}
+
+impl JsonMessage {
+    /// Checks a message: an object or an array.
+    pub fn new(message: Value) -> Result<JsonMessage> {
+        JsonMessage::try_from(message).map_err(|p| Error::invalid_parameter("message", p))
+    }
+
+    /// The message.
+    pub fn get(&self) -> &Value {
+        &self.0
+    }
+}
+
+/// Reads `event` into `T` with serde. A missing parameter, a wrong type or an invalid value
+/// is `INVALID_PARAMETER` naming the parameter in the caller's terms (`must be a string`,
+/// `is required`); unknown fields are ignored.
+///
+/// ```
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Ask { entity_id: String }
+/// let err = interface::from_event::<Ask>(serde_json::json!({})).unwrap_err();
+/// assert_eq!(err.to_string(), "Invalid parameter 'entity_id': is required.");
+/// let err = interface::from_event::<Ask>(serde_json::json!({"entity_id": 3})).unwrap_err();
+/// assert_eq!(err.to_string(), "Invalid parameter 'entity_id': must be a string.");
+/// ```
+pub fn from_event<T: DeserializeOwned>(event: Value) -> Result<T> {
+    serde_path_to_error::deserialize(event).map_err(|e| {
+        let field = e.path().iter().find_map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            _ => None,
+        });
+        let text = e.into_inner().to_string();
+        if let Some(missing) = missing_field(&text) {
+            return Error::invalid_parameter(missing, "is required");
+        }
+        let name = field.unwrap_or_else(|| "event".to_owned());
+        Error::invalid_parameter(&name, &problem(&text))
+    })
+}
+
+/// serde's wording for a missing field: "missing field `url`".
+fn missing_field(text: &str) -> Option<&str> {
+    text.strip_prefix("missing field `")?.split('`').next()
+}
+
+/// The caller's terms for what serde found wrong.
+fn problem(text: &str) -> String {
+    if text.starts_with("must ") {
+        return text.to_owned();
+    }
+    let expected = text.rsplit(", expected ").next().unwrap_or("");
+    match expected {
+        "a string" => "must be a string".to_owned(),
+        "a boolean" => "must be true or false".to_owned(),
+        "a map" => "must be a JSON object".to_owned(),
+        "a number of seconds" => "must be a number of seconds".to_owned(),
+        _ => "has the wrong type".to_owned(),
     }
 }

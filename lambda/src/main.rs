@@ -3,7 +3,9 @@
 //! * no arguments: the Lambda runtime loop (`lambda_runtime::run`);
 //! * `invoke '<event-json>'` (or `-` for stdin): one event, envelope on stdout,
 //!   exit 0 on success, 1 on failure, 2 on a usage error;
-//! * `demo`: embedded peers and a handful of events with every debug line on.
+//! * `demo`: the demo example (embedded loopback peers, a handful of events, every debug
+//!   line on). The peers are test servers, so they are not linked into this binary: the
+//!   subcommand runs `cargo run --example demo` from the source tree.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
 }
 
 fn run_runtime() -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber();
+    debug::install(std::io::stdout);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -49,8 +51,9 @@ fn run_runtime() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let function = lambda::Function::from_env();
     match runtime.block_on(lambda_runtime::run(lambda_runtime::service_fn(
-        lambda::function_handler,
+        move |event| lambda::invoke(function.clone(), event),
     ))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -61,18 +64,19 @@ fn run_runtime() -> ExitCode {
 }
 
 fn invoke(event: &str) -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    debug::install(std::io::stderr);
     let text = if event == "-" {
-        let mut buf = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut buf) {
+        let mut bytes = Vec::new();
+        if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
             eprintln!("lambda invoke: cannot read the event from stdin: {e}");
             return ExitCode::from(2);
         }
-        buf
+        // Bytes that are not UTF-8 still get an envelope: the JSON parser names the problem.
+        String::from_utf8_lossy(&bytes).into_owned()
     } else {
         event.to_owned()
     };
-    let envelope = lambda::handle_text(&text, &lambda::Invocation::local());
+    let envelope = lambda::Function::from_env().handle_text(&text, &lambda::Invocation::local());
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{envelope}")
         .and_then(|()| stdout.flush())
@@ -87,18 +91,28 @@ fn invoke(event: &str) -> ExitCode {
     }
 }
 
+/// Runs the demo example through cargo, which `cargo run -p lambda -- demo` provides.
 fn demo() -> ExitCode {
-    lambda::demo::enable_all_debug();
-    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
-    let mut stdout = std::io::stdout().lock();
-    match lambda::demo::run(&mut stdout) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(n) => {
-            eprintln!("lambda demo: {n} event(s) did not answer as expected");
-            ExitCode::FAILURE
-        }
+    let (Some(cargo), Some(manifest_dir)) = (
+        std::env::var_os("CARGO"),
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+    ) else {
+        eprintln!(
+            "lambda demo: the demo runs from the source tree; use `cargo run -p lambda -- demo` \
+             or `cargo run -p lambda --example demo`"
+        );
+        return ExitCode::from(2);
+    };
+    let manifest = std::path::Path::new(&manifest_dir).join("Cargo.toml");
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--example", "demo", "--manifest-path"])
+        .arg(manifest)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(1)),
         Err(e) => {
-            eprintln!("lambda demo: {e}");
+            eprintln!("lambda demo: cannot run cargo: {e}");
             ExitCode::FAILURE
         }
     }

@@ -106,7 +106,7 @@ fn demo_runs_the_whole_path() {
         assert!(stderr.contains(tag), "{tag} missing");
     }
     assert!(
-        !stderr.contains(lambda::demo::DEMO_TOKEN),
+        !stderr.contains("demo-long-lived-access-token"),
         "the token leaked"
     );
 }
@@ -131,9 +131,13 @@ fn json_log_format_carries_the_debug_lines() {
         .unwrap_or_else(|| panic!("no debug line: {stderr}"));
     let record: Value = serde_json::from_str(line).unwrap();
     assert_eq!(record["level"], "INFO");
-    let message = record["fields"]["message"].as_str().unwrap();
+    let fields = &record["fields"];
+    assert_eq!(fields["correlation_id"], "json-log-1", "{record}");
+    assert_eq!(fields["scope"], "LAMBDA", "{record}");
+    assert_eq!(fields["kind"], "debug", "{record}");
+    let message = fields["message"].as_str().unwrap();
     assert!(
-        message.starts_with("[json-log-1] [LAMBDA-DEBUG] Invocation (operation=get_stats"),
+        message.starts_with("Invocation (operation=get_stats"),
         "{message}"
     );
 }

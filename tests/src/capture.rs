@@ -1,10 +1,12 @@
-//! Captures everything the framework logs through `tracing`, for assertions on debug lines.
+//! Captures everything the framework logs, rendered by its own formatting layer, for
+//! assertions on debug lines.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
+use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Clone, Default)]
 struct Sink(Arc<Mutex<Vec<u8>>>);
@@ -22,11 +24,10 @@ impl Write for Sink {
 static SINK: Lazy<Sink> = Lazy::new(|| {
     let sink = Sink::default();
     let writer = sink.clone();
-    // The default fmt subscriber (INFO): the lines must show without any extra log setting.
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber = tracing_subscriber::registry()
+        .with(debug::LogLayer::new(debug::LogFormat::Text, move || {
+            writer.clone()
+        }));
     let _ = tracing::subscriber::set_global_default(subscriber);
     sink
 });
@@ -50,6 +51,6 @@ pub fn lines_with(correlation_id: &str) -> Vec<String> {
     let tag = format!("[{correlation_id}]");
     all_lines()
         .into_iter()
-        .filter(|l| l.contains(&tag))
+        .filter(|l| l.starts_with(&tag))
         .collect()
 }

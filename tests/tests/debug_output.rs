@@ -1,5 +1,9 @@
-//! Debug and timing lines, captured from the tracing output: formats, switches, correlation
-//! id threading across layers, and secrets that must never show.
+//! Debug and timing lines, captured from the framework's own formatting layer: formats,
+//! switches, correlation id threading across layers, secrets that must never show, and
+//! lines that cannot be forged.
+//!
+//! The switches live in the process environment, so this binary runs its checks in one
+//! test function, one after the other, and needs no lock.
 
 use std::time::Duration;
 
@@ -58,9 +62,7 @@ fn is_timing_line(line: &str, cid: &str, scope: &str, label: &str) -> bool {
     number.parse::<f64>().is_ok() && number.split('.').nth(1).is_some_and(|d| d.len() == 2)
 }
 
-#[test]
 fn line_formats_match_the_seed() {
-    let _serial = tests::serial();
     everything_on();
     let echo = servers::echo();
     let cid = "fmt-check-01";
@@ -75,19 +77,30 @@ fn line_formats_match_the_seed() {
     assert!(tails.contains(&connecting.as_str()), "{tails:#?}");
     assert!(
         tails.contains(
+            &format!("[{cid}] [INTERFACE-DEBUG] Operation request (message_keys=['type', 'data'])")
+                .as_str()
+        ),
+        "{tails:#?}"
+    );
+    assert!(
+        tails.contains(
             &format!(
-                "[{cid}] [WEBSOCKET-DEBUG] Sending message (url={}, message_keys=['type', 'data'])",
+                "[{cid}] [WEBSOCKET-DEBUG] Sending text message (url={}, bytes=21)",
                 echo.url()
             )
             .as_str()
         ),
         "{tails:#?}"
     );
+    // A request times each of its steps, as the seed's debug output shows.
     for (scope, label) in [
         ("WEBSOCKET", "connect.tcp"),
         ("WEBSOCKET", "connect.upgrade"),
+        ("WEBSOCKET", "connect"),
+        ("WEBSOCKET", "send"),
+        ("WEBSOCKET", "receive"),
+        ("WEBSOCKET", "close"),
         ("WEBSOCKET", "request"),
-        ("INTERFACE", "request"),
         ("GATEWAY", "websocket_request"),
     ] {
         assert!(
@@ -95,13 +108,19 @@ fn line_formats_match_the_seed() {
             "no {scope} timing line for {label}: {tails:#?}"
         );
     }
-    // The line is the default output at INFO: no extra log level needed.
-    assert!(lines.iter().all(|l| l.contains("INFO")), "{lines:#?}");
+    // A scope's lines say something new: no line is printed twice.
+    let mut debug_lines: Vec<&str> = tails
+        .iter()
+        .copied()
+        .filter(|l| l.contains("-DEBUG]"))
+        .collect();
+    let all = debug_lines.len();
+    debug_lines.sort_unstable();
+    debug_lines.dedup();
+    assert_eq!(debug_lines.len(), all, "{tails:#?}");
 }
 
-#[test]
 fn one_correlation_id_threads_every_layer() {
-    let _serial = tests::serial();
     everything_on();
     let echo = servers::echo();
     let cid = "thread-cid-7";
@@ -118,12 +137,17 @@ fn one_correlation_id_threads_every_layer() {
             "no {tag} line: {lines:#?}"
         );
     }
-    for op in ["connect", "send", "receive", "close"] {
+    for public in [
+        "websocket_connect",
+        "websocket_send",
+        "websocket_receive",
+        "websocket_close",
+    ] {
         assert!(
             lines
                 .iter()
-                .any(|l| l.contains(&format!("[INTERFACE-DEBUG] Dispatching operation={op}"))),
-            "{op}: {lines:#?}"
+                .any(|l| l.contains(&format!("[GATEWAY-DEBUG] {public} succeeded"))),
+            "{public}: {lines:#?}"
         );
     }
     // A generated id is 13 characters and also threads through.
@@ -134,9 +158,7 @@ fn one_correlation_id_threads_every_layer() {
     assert!(generated.iter().any(|l| l.contains("[WEBSOCKET-DEBUG]")));
 }
 
-#[test]
 fn secrets_never_reach_logs_or_envelopes() {
-    let _serial = tests::serial();
     everything_on();
     let echo = servers::echo();
     let port = echo.addr().port();
@@ -191,9 +213,7 @@ fn secrets_never_reach_logs_or_envelopes() {
     }
 }
 
-#[test]
 fn switches_gate_each_scope() {
-    let _serial = tests::serial();
     let echo = servers::echo();
 
     // Scope on, master off: nothing.
@@ -231,4 +251,84 @@ fn switches_gate_each_scope() {
     gateway::websocket_request(&echo.url(), &json!({}), T, Some("gate-bad-value")).unwrap();
     assert!(capture::lines_with("gate-bad-value").is_empty());
     switches(&[]);
+}
+
+/// Values that reach a debug line cannot start a line of their own.
+fn values_cannot_forge_lines() {
+    everything_on();
+    let echo = servers::echo();
+    let forged = "ws-1\n[forged-cid] [GATEWAY-DEBUG] all is well\u{2028}";
+    gateway::websocket_execute(
+        "send",
+        json!({"connection": forged, "message": {"key\n[forged-cid] [WEBSOCKET-DEBUG] x": 1}, "correlation_id": "forge-check"}),
+    );
+    gateway::websocket_execute(
+        "request",
+        json!({"url": echo.url(), "message": {"k\r\n[forged-cid] x": 1}, "correlation_id": "forge-check"}),
+    );
+    let lines = capture::all_lines();
+    assert!(
+        !lines.iter().any(|l| l.starts_with("[forged-cid]")),
+        "{lines:#?}"
+    );
+    assert!(!capture::lines_with("forge-check").is_empty());
+    assert!(lines.iter().all(|l| !l.contains('\u{2028}')));
+}
+
+/// With `AWS_LAMBDA_LOG_FORMAT=JSON` the correlation id and the scope are fields.
+fn json_format_puts_the_id_and_scope_in_fields() {
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+    everything_on();
+    let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = buffer.clone();
+    let subscriber = tracing_subscriber::registry()
+        .with(debug::LogLayer::new(debug::LogFormat::Json, move || {
+            SharedBuffer(sink.clone())
+        }));
+    let echo = servers::echo();
+    tracing::subscriber::with_default(subscriber, || {
+        gateway::websocket_request(&echo.url(), &json!({"a": 1}), T, Some("json-cid")).unwrap();
+    });
+    let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!records.is_empty());
+    for record in &records {
+        assert_eq!(record["fields"]["correlation_id"], "json-cid", "{record}");
+        assert_eq!(record["level"], "INFO");
+        assert!(record["timestamp"].is_string());
+    }
+    assert!(records.iter().any(|r| r["fields"]["scope"] == "WEBSOCKET"
+        && r["fields"]["kind"] == "timing"
+        && r["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("request: ")));
+}
+
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn debug_output() {
+    line_formats_match_the_seed();
+    one_correlation_id_threads_every_layer();
+    secrets_never_reach_logs_or_envelopes();
+    values_cannot_forge_lines();
+    json_format_puts_the_id_and_scope_in_fields();
+    switches_gate_each_scope();
 }

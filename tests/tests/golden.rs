@@ -179,7 +179,7 @@ fn the_event_contract_matches_the_golden_files() {
         let event: Value =
             serde_json::from_str(&peers.fill(&case["event"].to_string(), &connection))
                 .expect("event JSON");
-        let answer = handle(&event, &Invocation::with_budget("golden-request", budget));
+        let answer = handle(event, &Invocation::with_budget("golden-request", budget));
         if let Some(handle) = answer["data"]["connection"].as_str() {
             connection = handle.to_owned();
         }

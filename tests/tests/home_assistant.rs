@@ -37,7 +37,10 @@ fn wrong_token_is_auth_failed_and_never_shown() {
     let c = HaClient::new(HaConfig::new(&ha.url(), secret).unwrap(), None).unwrap();
     let err = c.get_states(T).unwrap_err();
     assert_eq!(err.code(), ErrorCode::HaAuthFailed);
-    let shown = format!("{err} {err:?} {}", gateway::error_envelope(&err));
+    let shown = format!(
+        "{err} {err:?} {}",
+        gateway::error_envelope(&gateway::Failure::from(&err))
+    );
     assert!(!shown.contains(secret), "{shown}");
     assert_eq!(ha.auths(), 0);
 }
@@ -107,14 +110,23 @@ fn home_assistant_errors_are_command_failed_with_its_code() {
         .call_service(&ServiceCall::new("light", "explode"), T)
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::HaCommandFailed);
-    assert_eq!(err.details()["ha_error_code"], "not_found");
-    assert_eq!(err.details()["command_type"], "call_service");
+    assert_eq!(
+        gateway::Failure::from(&err).details["ha_error_code"],
+        "not_found"
+    );
+    assert_eq!(
+        gateway::Failure::from(&err).details["command_type"],
+        "call_service"
+    );
     let err = c.get_state("light.nowhere", T).unwrap_err();
     assert_eq!(err.code(), ErrorCode::HaCommandFailed);
     let err = c
         .command(json!({"type": "no_such_command"}), T)
         .unwrap_err();
-    assert_eq!(err.details()["ha_error_code"], "unknown_command");
+    assert_eq!(
+        gateway::Failure::from(&err).details["ha_error_code"],
+        "unknown_command"
+    );
     // The session survives command errors.
     c.get_states(T).unwrap();
     assert_eq!(ha.connections(), 1);
@@ -162,7 +174,7 @@ fn unanswered_command_times_out_and_is_not_resent() {
     let err = c.call_service(&call, timeout).unwrap_err();
     let elapsed = start.elapsed();
     assert_eq!(err.code(), ErrorCode::WebsocketTimeout, "{err:?}");
-    assert_eq!(err.details()["phase"], "receive");
+    assert_eq!(gateway::Failure::from(&err).details["phase"], "receive");
     assert!(
         elapsed >= timeout.mul_f64(0.95) && elapsed <= timeout.mul_f64(1.1),
         "{elapsed:?}"
@@ -235,5 +247,8 @@ fn stand_in_closes_after_auth_invalid() {
         "auth_invalid"
     );
     let err = gateway::websocket_receive(h, T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketConnectionClosed);
+    assert_eq!(
+        gateway::error_code(&err),
+        ErrorCode::WebsocketConnectionClosed
+    );
 }

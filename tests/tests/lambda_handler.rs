@@ -1,12 +1,16 @@
 //! The Lambda handler: every operation of the event contract and every error path, against
-//! loopback peers. `HA_URL` / `HA_TOKEN` are process-wide, so tests hold `tests::serial()`.
+//! loopback peers. Each test builds its own function over a core of its own, with its Home
+//! Assistant given in code, so tests share neither counters nor the environment (but for
+//! the one test about the environment).
 
 use std::time::{Duration, Instant};
 
-use lambda::{handle, handle_text, Invocation};
+use gateway::ManagerConfig;
+use home_assistant::HaConfig;
+use lambda::{Function, Invocation};
 use peers::HaStandIn;
 use serde_json::{json, Value};
-use tests::servers;
+use tests::{own_gateway, servers};
 
 const TOKEN: &str = "handler-token-SECRET-42";
 
@@ -14,12 +18,16 @@ fn inv() -> Invocation {
     Invocation::with_budget("req-handler", Duration::from_secs(10))
 }
 
-fn with_ha(token: &str) -> HaStandIn {
+/// A function over a core of its own; Home Assistant from the environment.
+fn function() -> Function {
+    Function::new(own_gateway(ManagerConfig::default()))
+}
+
+/// A stand-in accepting `TOKEN`, and a function that talks to it with `token`.
+fn with_ha(token: &str) -> (HaStandIn, Function) {
     let ha = HaStandIn::start(TOKEN).unwrap();
-    std::env::set_var("HA_URL", ha.base_url());
-    std::env::set_var("HA_TOKEN", token);
-    std::env::remove_var("HA_CA_CERT");
-    ha
+    let config = HaConfig::new(&ha.base_url(), token).unwrap();
+    (ha, function().with_home_assistant(config))
 }
 
 fn ok(envelope: &Value) -> &Value {
@@ -29,48 +37,49 @@ fn ok(envelope: &Value) -> &Value {
 
 #[test]
 fn websocket_operations_through_events() {
-    let _s = tests::serial();
+    let f = function();
     let echo = servers::echo();
-    let data = handle(
-        &json!({"operation": "request", "url": echo.url(), "message": {"a": 1}, "timeout": 3}),
-        &inv(),
-    )
-    .clone();
+    let data = f
+        .handle(
+            json!({"operation": "request", "url": echo.url(), "message": {"a": 1}, "timeout": 3}),
+            &inv(),
+        )
+        .clone();
     assert_eq!(ok(&data)["response"], json!({"a": 1}));
 
-    let connected = handle(&json!({"operation": "connect", "url": echo.url()}), &inv());
+    let connected = f.handle(json!({"operation": "connect", "url": echo.url()}), &inv());
     let handle_id = ok(&connected)["connection"].as_str().unwrap().to_owned();
-    ok(&handle(
-        &json!({"operation": "send", "connection": handle_id, "message": {"b": 2}}),
+    ok(&f.handle(
+        json!({"operation": "send", "connection": handle_id, "message": {"b": 2}}),
         &inv(),
     ));
-    let received = handle(
-        &json!({"operation": "receive", "connection": handle_id, "timeout": 2}),
+    let received = f.handle(
+        json!({"operation": "receive", "connection": handle_id, "timeout": 2}),
         &inv(),
     );
     assert_eq!(ok(&received)["message"], json!({"b": 2}));
-    ok(&handle(
-        &json!({"operation": "close", "connection": handle_id}),
+    ok(&f.handle(
+        json!({"operation": "close", "connection": handle_id}),
         &inv(),
     ));
-    let stats = handle(&json!({"operation": "get_stats"}), &inv());
+    let stats = f.handle(json!({"operation": "get_stats"}), &inv());
     assert!(ok(&stats)["total_operations"].as_u64().unwrap() >= 5);
-    let reset = handle(&json!({"operation": "reset"}), &inv());
+    let reset = f.handle(json!({"operation": "reset"}), &inv());
     assert_eq!(ok(&reset)["correlation_id"], "req-handler");
 }
 
 #[test]
 fn correlation_id_comes_from_the_event_else_the_request_id() {
-    let _s = tests::serial();
-    let e = handle(
-        &json!({"operation": "reset", "correlation_id": "mine-1"}),
+    let f = function();
+    let e = f.handle(
+        json!({"operation": "reset", "correlation_id": "mine-1"}),
         &inv(),
     );
     assert_eq!(ok(&e)["correlation_id"], "mine-1");
-    let e = handle(&json!({"operation": "reset"}), &inv());
+    let e = f.handle(json!({"operation": "reset"}), &inv());
     assert_eq!(ok(&e)["correlation_id"], "req-handler");
-    let e = handle(
-        &json!({"operation": "reset"}),
+    let e = f.handle(
+        json!({"operation": "reset"}),
         &Invocation::with_budget("", Duration::from_secs(5)),
     );
     assert_eq!(ok(&e)["correlation_id"].as_str().unwrap().len(), 13);
@@ -78,9 +87,8 @@ fn correlation_id_comes_from_the_event_else_the_request_id() {
 
 #[test]
 fn every_ha_operation_against_the_stand_in() {
-    let _s = tests::serial();
-    let ha = with_ha(TOKEN);
-    let run = |event: Value| handle(&event, &inv());
+    let (ha, f) = with_ha(TOKEN);
+    let run = |event: Value| f.handle(event.clone(), &inv());
 
     let states = run(json!({"operation": "ha_get_states"}));
     assert_eq!(ok(&states)["result"].as_array().unwrap().len(), 3);
@@ -122,42 +130,39 @@ fn every_ha_operation_against_the_stand_in() {
 
 #[test]
 fn warm_invocation_opens_no_new_connection() {
-    let _s = tests::serial();
-    let ha = with_ha(TOKEN);
-    ok(&handle(&json!({"operation": "ha_get_states"}), &inv()));
-    let before = gateway::websocket_get_stats().connections_count;
-    let second = handle(&json!({"operation": "ha_get_states"}), &inv());
+    let (ha, f) = with_ha(TOKEN);
+    ok(&f.handle(json!({"operation": "ha_get_states"}), &inv()));
+    let second = f.handle(json!({"operation": "ha_get_states"}), &inv());
     assert_eq!(ok(&second)["session"]["reused"], true);
-    assert_eq!(gateway::websocket_get_stats().connections_count, before);
+    assert_eq!(ha.connections(), 1);
     assert_eq!(ha.auths(), 1);
 }
 
 #[test]
 fn restart_between_invocations_reconnects() {
-    let _s = tests::serial();
-    let ha = with_ha(TOKEN);
-    ok(&handle(&json!({"operation": "ha_get_states"}), &inv()));
+    let (ha, f) = with_ha(TOKEN);
+    ok(&f.handle(json!({"operation": "ha_get_states"}), &inv()));
     ha.restart();
-    let second = handle(&json!({"operation": "ha_get_config"}), &inv());
+    let second = f.handle(json!({"operation": "ha_get_config"}), &inv());
     assert_eq!(ok(&second)["session"]["reused"], false);
     assert_eq!(ha.auths(), 2);
 }
 
 #[test]
 fn missing_environment_is_config_missing() {
-    let _s = tests::serial();
+    let f = function();
     std::env::remove_var("HA_URL");
     std::env::set_var("HA_TOKEN", TOKEN);
-    let e = handle(&json!({"operation": "ha_get_states"}), &inv());
+    let e = f.handle(json!({"operation": "ha_get_states"}), &inv());
     assert_eq!(e["error_code"], "CONFIG_MISSING");
     assert_eq!(e["details"]["variable"], "HA_URL");
     std::env::set_var("HA_URL", "http://127.0.0.1:1");
     std::env::remove_var("HA_TOKEN");
-    let e = handle(&json!({"operation": "ha_get_states"}), &inv());
+    let e = f.handle(json!({"operation": "ha_get_states"}), &inv());
     assert_eq!(e["details"]["variable"], "HA_TOKEN");
     std::env::set_var("HA_TOKEN", TOKEN);
     std::env::set_var("HA_CA_CERT", "/nonexistent/ca.pem");
-    let e = handle(&json!({"operation": "ha_get_states"}), &inv());
+    let e = f.handle(json!({"operation": "ha_get_states"}), &inv());
     assert_eq!(e["details"]["variable"], "HA_CA_CERT");
     std::env::remove_var("HA_CA_CERT");
     assert!(!e.to_string().contains(TOKEN));
@@ -165,19 +170,17 @@ fn missing_environment_is_config_missing() {
 
 #[test]
 fn bad_token_is_auth_failed_without_the_token() {
-    let _s = tests::serial();
-    let _ha = with_ha("WRONG-secret-token-xyz");
-    let e = handle(&json!({"operation": "ha_get_states"}), &inv());
+    let (_ha, f) = with_ha("WRONG-secret-token-xyz");
+    let e = f.handle(json!({"operation": "ha_get_states"}), &inv());
     assert_eq!(e["error_code"], "HA_AUTH_FAILED");
     assert!(!e.to_string().contains("WRONG-secret-token-xyz"));
 }
 
 #[test]
 fn home_assistant_error_result() {
-    let _s = tests::serial();
-    let _ha = with_ha(TOKEN);
-    let e = handle(
-        &json!({"operation": "ha_call_service", "domain": "vacuum", "service": "fly"}),
+    let (_ha, f) = with_ha(TOKEN);
+    let e = f.handle(
+        json!({"operation": "ha_call_service", "domain": "vacuum", "service": "fly"}),
         &inv(),
     );
     assert_eq!(e["error_code"], "HA_COMMAND_FAILED");
@@ -187,11 +190,11 @@ fn home_assistant_error_result() {
 
 #[test]
 fn timeout_and_a_deadline_shorter_than_it() {
-    let _s = tests::serial();
+    let f = function();
     let mute = servers::mute_after_upgrade();
     // The event's own timeout.
-    let e = handle(
-        &json!({"operation": "request", "url": mute.url(), "message": {}, "timeout": 0.4}),
+    let e = f.handle(
+        json!({"operation": "request", "url": mute.url(), "message": {}, "timeout": 0.4}),
         &inv(),
     );
     assert_eq!(e["error_code"], "WEBSOCKET_TIMEOUT");
@@ -201,8 +204,8 @@ fn timeout_and_a_deadline_shorter_than_it() {
     let invocation = Invocation::with_budget("req-short", Duration::from_millis(1500));
     let allowed = Duration::from_millis(1500) - lambda::SAFETY_MARGIN;
     let start = Instant::now();
-    let e = handle(
-        &json!({"operation": "request", "url": mute.url(), "message": {}, "timeout": 10}),
+    let e = f.handle(
+        json!({"operation": "request", "url": mute.url(), "message": {}, "timeout": 10}),
         &invocation,
     );
     let elapsed = start.elapsed();
@@ -211,13 +214,13 @@ fn timeout_and_a_deadline_shorter_than_it() {
     assert!(elapsed <= allowed.mul_f64(1.1), "{elapsed:?}");
 
     // The same for Home Assistant operations against a hanging server.
-    let ha = with_ha(TOKEN);
-    ok(&handle(&json!({"operation": "ha_get_states"}), &inv()));
+    let (ha, f) = with_ha(TOKEN);
+    ok(&f.handle(json!({"operation": "ha_get_states"}), &inv()));
     ha.set_stalled(true);
     let invocation = Invocation::with_budget("req-ha-short", Duration::from_millis(1200));
     let start = Instant::now();
-    let e = handle(
-        &json!({"operation": "ha_get_config", "timeout": 30}),
+    let e = f.handle(
+        json!({"operation": "ha_get_config", "timeout": 30}),
         &invocation,
     );
     assert_eq!(e["error_code"], "WEBSOCKET_TIMEOUT", "{e}");
@@ -230,8 +233,8 @@ fn timeout_and_a_deadline_shorter_than_it() {
 
     // No time left at all: answered at once.
     let spent = Invocation::with_budget("req-spent", Duration::from_millis(100));
-    let e = handle(
-        &json!({"operation": "request", "url": mute.url(), "message": {}}),
+    let e = f.handle(
+        json!({"operation": "request", "url": mute.url(), "message": {}}),
         &spent,
     );
     assert_eq!(e["error_code"], "WEBSOCKET_TIMEOUT");
@@ -240,8 +243,9 @@ fn timeout_and_a_deadline_shorter_than_it() {
 
 #[test]
 fn malformed_events() {
-    let _s = tests::serial();
-    let e = handle_text("{\"operation\": ", &inv());
+    // Home Assistant operations need a configuration to get as far as their parameters.
+    let f = function().with_home_assistant(HaConfig::new("http://127.0.0.1:1", TOKEN).unwrap());
+    let e = f.handle_text("{\"operation\": ", &inv());
     assert_eq!(e["error_code"], "INVALID_PARAMETER");
     assert_eq!(e["details"]["parameter"], "event");
     for (event, parameter) in [
@@ -268,14 +272,11 @@ fn malformed_events() {
             "correlation_id",
         ),
     ] {
-        // HA operations need a configuration to get as far as their parameters.
-        std::env::set_var("HA_URL", "http://127.0.0.1:1");
-        std::env::set_var("HA_TOKEN", TOKEN);
-        let e = handle(&event, &inv());
+        let e = f.handle(event.clone(), &inv());
         assert_eq!(e["error_code"], "INVALID_PARAMETER", "{event}: {e}");
         assert_eq!(e["details"]["parameter"], parameter, "{event}: {e}");
     }
-    let e = handle(&json!({"operation": "dance"}), &inv());
+    let e = f.handle(json!({"operation": "dance"}), &inv());
     assert_eq!(e["error_code"], "UNKNOWN_OPERATION");
     assert!(e["error"].as_str().unwrap().contains("ha_get_states"));
 }

@@ -1,24 +1,19 @@
 //! The manager's limits and counters: rate limit, registry bound, message size, every stats
-//! field, and consistency under 16 threads. These change process-wide state, so each test
-//! holds `tests::serial()` and starts from a reset.
+//! field, and consistency under 16 threads. Each test works on a core of its own, so they
+//! run in parallel without sharing counters.
 
 use std::time::{Duration, Instant};
 
-use gateway::{ErrorCode, ManagerConfig, Stats};
+use gateway::{ErrorCode, Gateway, ManagerConfig, Stats};
 use serde_json::json;
-use tests::servers;
+use tests::{own_gateway, servers};
 
 const T: Duration = Duration::from_secs(5);
 
-fn fresh(config: ManagerConfig) {
-    gateway::websocket_configure(config);
-    gateway::websocket_reset(None).unwrap();
-}
-
 /// One cheap admitted operation: closing a handle that does not exist.
-fn cheap_op() -> Result<(), gateway::Error> {
-    match gateway::websocket_close("ws-0", None) {
-        Err(e) if e.code() == ErrorCode::WebsocketNoConnection => Ok(()),
+fn cheap_op(gw: &Gateway) -> Result<(), gateway::Error> {
+    match gw.close("ws-0", None, None) {
+        Err(e) if tests::failure(&e).code == ErrorCode::WebsocketNoConnection => Ok(()),
         Err(e) => Err(e),
         Ok(_) => panic!("ws-0 is never a handle"),
     }
@@ -26,21 +21,20 @@ fn cheap_op() -> Result<(), gateway::Error> {
 
 #[test]
 fn rate_limit_admits_300_refuses_the_301st_and_slides() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default());
+    let gw = own_gateway(ManagerConfig::default());
     let start = Instant::now();
     for i in 0..300 {
-        cheap_op().unwrap_or_else(|e| panic!("operation {i} refused: {e}"));
+        cheap_op(&gw).unwrap_or_else(|e| panic!("operation {i} refused: {e}"));
     }
-    let err = cheap_op().unwrap_err();
+    let err = cheap_op(&gw).unwrap_err();
     assert!(
         start.elapsed() < Duration::from_millis(900),
         "too slow to test the window"
     );
-    assert_eq!(err.code(), ErrorCode::RateLimitExceeded);
-    assert_eq!(err.details()["max_rate_limit"], 300);
+    assert_eq!(tests::failure(&err).code, ErrorCode::RateLimitExceeded);
+    assert_eq!(tests::failure(&err).details["max_rate_limit"], 300);
 
-    let stats = gateway::websocket_get_stats();
+    let stats = gw.get_stats();
     assert_eq!(stats.total_operations, 300);
     assert_eq!(stats.rate_limited_count, 1);
     assert_eq!(stats.current_rate_limit_size, 300);
@@ -50,45 +44,43 @@ fn rate_limit_admits_300_refuses_the_301st_and_slides() {
     std::thread::sleep(
         Duration::from_millis(1000).saturating_sub(start.elapsed()) + Duration::from_millis(50),
     );
-    cheap_op().unwrap();
-    assert!(gateway::websocket_get_stats().current_rate_limit_size < 300);
+    cheap_op(&gw).unwrap();
+    assert!(gw.get_stats().current_rate_limit_size < 300);
 }
 
 #[test]
 fn rate_limit_is_configurable() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default().rate_limit(5, Duration::from_millis(200)));
+    let gw = own_gateway(ManagerConfig::default().rate_limit(5, Duration::from_millis(200)));
     for _ in 0..5 {
-        cheap_op().unwrap();
+        cheap_op(&gw).unwrap();
     }
-    assert_eq!(cheap_op().unwrap_err().code(), ErrorCode::RateLimitExceeded);
+    let err = cheap_op(&gw).unwrap_err();
+    assert_eq!(tests::failure(&err).code, ErrorCode::RateLimitExceeded);
     std::thread::sleep(Duration::from_millis(220));
-    cheap_op().unwrap();
-    let stats = gateway::websocket_get_stats();
+    cheap_op(&gw).unwrap();
+    let stats = gw.get_stats();
     assert_eq!(stats.max_rate_limit, 5);
-    fresh(ManagerConfig::default());
 }
 
 #[test]
 fn every_stats_field_counts() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default());
+    let gw = own_gateway(ManagerConfig::default());
     assert_eq!(
-        gateway::websocket_get_stats(),
+        gw.get_stats(),
         Stats {
             max_rate_limit: 300,
             ..Stats::default()
         }
     );
     let echo = servers::echo();
-    gateway::websocket_request(&echo.url(), &json!({"a": 1}), T, None).unwrap();
-    let c = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    gw.request(&echo.url(), &json!({"a": 1}), T, None).unwrap();
+    let c = gw.connect(&echo.url(), T, None).unwrap();
     let h = c.connection.as_str();
-    gateway::websocket_send(h, &json!({"b": 2}), None).unwrap();
-    gateway::websocket_receive(h, T, None).unwrap();
-    gateway::websocket_close(h, None).unwrap();
-    cheap_op().unwrap(); // admitted, fails
-    let stats = gateway::websocket_get_stats();
+    gw.send(h, &json!({"b": 2}), None, None).unwrap();
+    gw.receive(h, T, None).unwrap();
+    gw.close(h, None, None).unwrap();
+    cheap_op(&gw).unwrap(); // admitted, fails
+    let stats = gw.get_stats();
     assert_eq!(
         stats,
         Stats {
@@ -118,12 +110,12 @@ fn every_stats_field_counts() {
             "total_operations"
         ]
     );
-    let envelope = gateway::websocket_execute("get_stats", json!({}));
+    let envelope = gw.execute("get_stats", json!({}));
     assert_eq!(envelope["data"], json);
 
-    gateway::websocket_reset(None).unwrap();
+    gw.reset(None, None).unwrap();
     assert_eq!(
-        gateway::websocket_get_stats(),
+        gw.get_stats(),
         Stats {
             max_rate_limit: 300,
             ..Stats::default()
@@ -133,83 +125,72 @@ fn every_stats_field_counts() {
 
 #[test]
 fn reset_closes_open_connections() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default());
+    let gw = own_gateway(ManagerConfig::default());
     let echo = servers::echo();
-    let c = gateway::websocket_connect(&echo.url(), T, None).unwrap();
-    assert_eq!(
-        gateway::WebSocketCore::global().open_connections(),
-        vec![c.connection.clone()]
-    );
-    gateway::websocket_reset(None).unwrap();
-    assert!(gateway::WebSocketCore::global()
-        .open_connections()
-        .is_empty());
-    let err = gateway::websocket_send(c.connection.as_str(), &json!({}), None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketNoConnection);
+    let c = gw.connect(&echo.url(), T, None).unwrap();
+    assert_eq!(gw.core().open_connections(), vec![c.connection.clone()]);
+    gw.reset(None, None).unwrap();
+    assert!(gw.core().open_connections().is_empty());
+    let err = gw
+        .send(c.connection.as_str(), &json!({}), None, None)
+        .unwrap_err();
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketNoConnection);
     // Handles are never reused after a reset.
-    let d = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    let d = gw.connect(&echo.url(), T, None).unwrap();
     assert_ne!(d.connection, c.connection);
-    gateway::websocket_close(d.connection.as_str(), None).unwrap();
+    gw.close(d.connection.as_str(), None, None).unwrap();
 }
 
 #[test]
 fn registry_is_bounded() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default().max_connections(3));
+    let gw = own_gateway(ManagerConfig::default().max_connections(3));
     let echo = servers::echo();
     let handles: Vec<_> = (0..3)
-        .map(|_| {
-            gateway::websocket_connect(&echo.url(), T, None)
-                .unwrap()
-                .connection
-        })
+        .map(|_| gw.connect(&echo.url(), T, None).unwrap().connection)
         .collect();
-    let err = gateway::websocket_connect(&echo.url(), T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::RegistryFull);
-    assert_eq!(err.details()["max_connections"], 3);
+    let err = gw.connect(&echo.url(), T, None).unwrap_err();
+    assert_eq!(tests::failure(&err).code, ErrorCode::RegistryFull);
+    assert_eq!(tests::failure(&err).details["max_connections"], 3);
     // A request does not take a registry place.
-    gateway::websocket_request(&echo.url(), &json!({}), T, None).unwrap();
-    gateway::websocket_close(handles[0].as_str(), None).unwrap();
-    let again = gateway::websocket_connect(&echo.url(), T, None).unwrap();
-    gateway::websocket_close(again.connection.as_str(), None).unwrap();
-    fresh(ManagerConfig::default());
+    gw.request(&echo.url(), &json!({}), T, None).unwrap();
+    gw.close(handles[0].as_str(), None, None).unwrap();
+    let again = gw.connect(&echo.url(), T, None).unwrap();
+    gw.close(again.connection.as_str(), None, None).unwrap();
 }
 
 #[test]
 fn the_default_registry_holds_64() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default());
+    let gw = own_gateway(ManagerConfig::default());
     let echo = servers::echo();
     for _ in 0..64 {
-        gateway::websocket_connect(&echo.url(), T, None).unwrap();
+        gw.connect(&echo.url(), T, None).unwrap();
     }
-    let err = gateway::websocket_connect(&echo.url(), T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::RegistryFull);
-    fresh(ManagerConfig::default());
+    let err = gw.connect(&echo.url(), T, None).unwrap_err();
+    assert_eq!(tests::failure(&err).code, ErrorCode::RegistryFull);
 }
 
 #[test]
 fn message_size_is_limited_both_ways() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default().max_message_size(1024));
+    let gw = own_gateway(ManagerConfig::default().max_message_size(1024));
     let echo = servers::echo();
     let big = json!({"blob": "y".repeat(2000)});
-    let err = gateway::websocket_request(&echo.url(), &big, T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::MessageTooLarge);
+    let err = gw.request(&echo.url(), &big, T, None).unwrap_err();
+    assert_eq!(tests::failure(&err).code, ErrorCode::MessageTooLarge);
     let small = json!({"blob": "y".repeat(900)});
-    gateway::websocket_request(&echo.url(), &small, T, None).unwrap();
+    gw.request(&echo.url(), &small, T, None).unwrap();
 
     let server = servers::big_reply(4000);
-    let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::MessageTooLarge, "{err:?}");
-    fresh(ManagerConfig::default());
+    let err = gw.request(&server.url(), &json!({}), T, None).unwrap_err();
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::MessageTooLarge,
+        "{err:?}"
+    );
 }
 
 #[test]
 fn sixteen_threads_keep_stats_consistent() {
-    let _serial = tests::serial();
-    fresh(ManagerConfig::default());
+    let gw = own_gateway(ManagerConfig::default());
     let echo = servers::echo();
     let url = echo.url();
     const THREADS: usize = 16;
@@ -217,23 +198,24 @@ fn sixteen_threads_keep_stats_consistent() {
     std::thread::scope(|scope| {
         for t in 0..THREADS {
             let url = url.clone();
+            let gw = &gw;
             scope.spawn(move || {
                 for r in 0..REQUESTS {
                     let msg = json!({"thread": t, "request": r});
-                    let reply = gateway::websocket_request(&url, &msg, T, None).unwrap();
+                    let reply = gw.request(&url, &msg, T, None).unwrap();
                     assert_eq!(reply.response, msg);
                 }
-                let c = gateway::websocket_connect(&url, T, None).unwrap();
+                let c = gw.connect(&url, T, None).unwrap();
                 let h = c.connection.as_str();
                 let msg = json!({"thread": t});
-                gateway::websocket_send(h, &msg, None).unwrap();
-                assert_eq!(gateway::websocket_receive(h, T, None).unwrap().message, msg);
-                gateway::websocket_close(h, None).unwrap();
+                gw.send(h, &msg, None, None).unwrap();
+                assert_eq!(gw.receive(h, T, None).unwrap().message, msg);
+                gw.close(h, None, None).unwrap();
             });
         }
     });
     let per_thread = (REQUESTS + 4) as u64;
-    let stats = gateway::websocket_get_stats();
+    let stats = gw.get_stats();
     assert_eq!(stats.total_operations, THREADS as u64 * per_thread);
     assert_eq!(stats.connections_count, (THREADS * (REQUESTS + 1)) as u64);
     assert_eq!(stats.messages_sent_count, (THREADS * (REQUESTS + 1)) as u64);
@@ -243,7 +225,5 @@ fn sixteen_threads_keep_stats_consistent() {
     );
     assert_eq!(stats.errors_count, 0);
     assert_eq!(stats.rate_limited_count, 0);
-    assert!(gateway::WebSocketCore::global()
-        .open_connections()
-        .is_empty());
+    assert!(gw.core().open_connections().is_empty());
 }

@@ -12,8 +12,12 @@ fn assert_times_out(timeout: Duration, phase: &str, run: impl FnOnce() -> Result
     let start = Instant::now();
     let err = run().expect_err("must fail");
     let elapsed = start.elapsed();
-    assert_eq!(err.code(), ErrorCode::WebsocketTimeout, "{err}");
-    assert_eq!(err.details()["phase"], phase, "{err:?}");
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::WebsocketTimeout,
+        "{err}"
+    );
+    assert_eq!(tests::failure(&err).details["phase"], phase, "{err:?}");
     assert!(
         elapsed >= timeout.mul_f64(0.95) && elapsed <= timeout.mul_f64(1.10),
         "{phase}: took {elapsed:?} for a timeout of {timeout:?}"
@@ -70,8 +74,8 @@ fn non_json_reply_is_a_parse_error_with_preview() {
         None,
     )
     .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketParseFailed);
-    assert_eq!(err.details()["preview"], "hello, not json");
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketParseFailed);
+    assert_eq!(tests::failure(&err).details["preview"], "hello, not json");
 }
 
 #[test]
@@ -81,7 +85,11 @@ fn abrupt_close_is_connection_closed() {
     let start = Instant::now();
     let err =
         gateway::websocket_request(&server.url(), &json!({"q": 1}), timeout, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketConnectionClosed, "{err:?}");
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::WebsocketConnectionClosed,
+        "{err:?}"
+    );
     assert!(start.elapsed() < timeout);
 
     // On a registered connection, the dead handle leaves the registry.
@@ -89,9 +97,13 @@ fn abrupt_close_is_connection_closed() {
     let h = conn.connection.as_str();
     gateway::websocket_send(h, &json!({"q": 1}), None).unwrap();
     let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketConnectionClosed, "{err:?}");
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::WebsocketConnectionClosed,
+        "{err:?}"
+    );
     let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketNoConnection);
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketNoConnection);
 }
 
 #[test]
@@ -101,7 +113,7 @@ fn half_read_message_survives_a_timeout() {
     let h = conn.connection.as_str();
     gateway::websocket_send(h, &json!({"go": true}), None).unwrap();
     let err = gateway::websocket_receive(h, Duration::from_millis(250), None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketTimeout);
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketTimeout);
     let got = gateway::websocket_receive(h, Duration::from_secs(5), None).unwrap();
     assert_eq!(got.message["part"], "complete");
     gateway::websocket_close(h, None).unwrap();
@@ -114,8 +126,12 @@ fn untrusted_certificate_is_tls_failed() {
     let server = servers::tls_echo(&pki);
     let err = gateway::websocket_request(&server.url(), &json!({}), Duration::from_secs(5), None)
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketTlsFailed, "{err:?}");
-    assert_eq!(err.details()["phase"], "tls_handshake");
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::WebsocketTlsFailed,
+        "{err:?}"
+    );
+    assert_eq!(tests::failure(&err).details["phase"], "tls_handshake");
 }
 
 #[test]

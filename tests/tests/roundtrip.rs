@@ -88,8 +88,8 @@ fn pings_are_answered_and_skipped() {
 fn binary_reply_is_a_parse_error() {
     let server = servers::binary_reply();
     let err = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketParseFailed);
-    assert_eq!(err.details()["frame"], "binary");
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketParseFailed);
+    assert_eq!(tests::failure(&err).details["frame"], "binary");
 }
 
 #[test]
@@ -102,17 +102,21 @@ fn refused_connection_is_connect_failed() {
         .port();
     let err = gateway::websocket_request(&format!("ws://127.0.0.1:{port}/"), &json!({}), T, None)
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketConnectFailed, "{err}");
-    assert_eq!(err.details()["phase"], "connect");
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::WebsocketConnectFailed,
+        "{err}"
+    );
+    assert_eq!(tests::failure(&err).details["phase"], "connect");
 }
 
 #[test]
 fn refused_upgrade_is_connect_failed_with_status() {
     let server = servers::refuse_upgrade();
     let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketConnectFailed);
-    assert_eq!(err.details()["http_status"], 404);
-    assert_eq!(err.details()["phase"], "upgrade");
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketConnectFailed);
+    assert_eq!(tests::failure(&err).details["http_status"], 404);
+    assert_eq!(tests::failure(&err).details["phase"], "upgrade");
 }
 
 #[test]
@@ -194,11 +198,11 @@ fn invalid_parameters_are_named() {
 fn typed_api_validates_too() {
     let err = gateway::websocket_request("ws://127.0.0.1:1", &json!({}), Duration::ZERO, None)
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
     let err = gateway::websocket_connect("wss://", T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
     let err = gateway::websocket_send("ws-1", &json!(3), None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
 }
 
 #[test]
@@ -214,8 +218,8 @@ fn unknown_operation_lists_the_valid_ones() {
 #[test]
 fn receive_on_unknown_handle() {
     let err = gateway::websocket_receive("ws-999999", T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketNoConnection);
-    assert_eq!(err.details()["connection"], "ws-999999");
+    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketNoConnection);
+    assert_eq!(tests::failure(&err).details["connection"], "ws-999999");
 }
 
 #[test]
@@ -261,16 +265,14 @@ fn a_busy_connection_makes_the_second_caller_wait_at_most_its_timeout() {
         let err =
             gateway::websocket_send_with_timeout(&h, &json!({}), Some(wait), None).unwrap_err();
         let elapsed = start.elapsed();
-        assert_eq!(err.code(), ErrorCode::WebsocketTimeout);
-        assert_eq!(err.details()["phase"], "wait_for_connection");
+        assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketTimeout);
+        assert_eq!(tests::failure(&err).details["phase"], "wait_for_connection");
         assert!(
             elapsed >= wait.mul_f64(0.95) && elapsed <= wait.mul_f64(1.1),
             "{elapsed:?}"
         );
-        assert_eq!(
-            first.join().unwrap().unwrap_err().code(),
-            ErrorCode::WebsocketTimeout
-        );
+        let first = first.join().unwrap().unwrap_err();
+        assert_eq!(tests::failure(&first).code, ErrorCode::WebsocketTimeout);
     });
     gateway::websocket_close(&h, None).unwrap();
 }

@@ -49,12 +49,16 @@ fn name_mismatch_is_tls_failed() {
     // The certificate names localhost and 127.0.0.1, not 127.0.0.2.
     let server = servers::tls_echo_on("127.0.0.2", &pki);
     let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert_eq!(
+        tests::failure(&err).code,
+        ErrorCode::WebsocketTlsFailed,
+        "{err:?}"
+    );
 }
 
 #[test]
 fn bad_pem_is_invalid_parameter() {
     let err = gateway::websocket_add_root_certificate(b"-----BEGIN CERTIFICATE-----\nnope\n")
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
 }

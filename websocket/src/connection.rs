@@ -2,135 +2,160 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use tungstenite::{Message, WebSocket};
+use tungstenite::error::ProtocolError;
+use tungstenite::WebSocket;
 
-use crate::error::{Error, ErrorCode, Phase, Result};
+use crate::error::{Error, Phase, Result};
+use crate::message::Message;
 use crate::stream::{is_disconnect, is_timeout, Stream};
 
-/// Longest preview of a non-JSON reply quoted in an error.
-const PREVIEW_CHARS: usize = 80;
-
-/// An open connection and what it was opened with.
+/// An open connection, owned by whoever opened it: the registry of a
+/// [`WebSocketCore`](crate::WebSocketCore), or a caller of
+/// [`WebSocketCore::open`](crate::WebSocketCore::open).
+///
+/// After a protocol, capacity or I/O error the connection is *broken*: it is never read
+/// again (tungstenite's codec is not meant to be read after such an error), and closing it
+/// only drops the socket.
 #[derive(Debug)]
-pub(crate) struct Connection {
+pub struct Connection {
     ws: WebSocket<Stream>,
-    /// The URL without credentials, for logs and errors.
-    pub(crate) url: String,
+    /// The URL without credentials, for logs.
+    url: String,
+    broken: bool,
 }
 
 impl Connection {
     pub(crate) fn new(ws: WebSocket<Stream>, url: String) -> Self {
-        Connection { ws, url }
+        Connection {
+            ws,
+            url,
+            broken: false,
+        }
     }
 
-    /// Writes one text frame and flushes it by `deadline`; a timeout reports `timeout`, the
+    /// The URL it was opened with, without credentials, query or fragment.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether an earlier error made the connection unusable.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.broken {
+            Err(Error::Broken)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn note<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            if e.breaks_connection() {
+                self.broken = true;
+            }
+        }
+        result
+    }
+
+    /// Writes one message and flushes it by `deadline`; a timeout reports `timeout`, the
     /// operation's whole budget.
-    pub(crate) fn send_text(
-        &mut self,
-        text: String,
-        deadline: Instant,
-        timeout: Duration,
-    ) -> Result<()> {
+    pub fn send(&mut self, message: Message, deadline: Instant, timeout: Duration) -> Result<()> {
+        self.check()?;
         self.ws.get_mut().set_deadline(deadline);
-        self.ws
-            .send(Message::text(text))
-            .map_err(|e| io_error(e, Phase::Send, timeout))
+        let result = self
+            .ws
+            .send(message.into_frame())
+            .map_err(|e| socket_error(e, Phase::Send, timeout));
+        self.note(result)
     }
 
-    /// Waits until `deadline` for the next data frame and parses it as JSON. Pings are
-    /// answered on the way. A timeout reports `timeout`, the operation's whole budget.
-    pub(crate) fn receive_json(&mut self, deadline: Instant, timeout: Duration) -> Result<Value> {
+    /// Waits until `deadline` for the next data message. Pings are answered on the way. A
+    /// timeout reports `timeout`, the operation's whole budget; a message only partly read
+    /// when it fired is kept and completed by the next receive.
+    pub fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Message> {
+        self.check()?;
         self.ws.get_mut().set_deadline(deadline);
+        let result = self.read_data(timeout);
+        self.note(result)
+    }
+
+    fn read_data(&mut self, timeout: Duration) -> Result<Message> {
         loop {
-            let message = self
+            let frame = self
                 .ws
                 .read()
-                .map_err(|e| io_error(e, Phase::Receive, timeout))?;
-            match message {
-                Message::Text(text) => return parse_json(text.as_str()),
-                Message::Binary(bytes) => {
-                    return Err(Error::new(
-                        ErrorCode::WebsocketParseFailed,
-                        "Received a binary frame where a JSON text frame was expected.",
-                    )
-                    .with_detail("frame", "binary")
-                    .with_detail("length", bytes.len()))
+                .map_err(|e| socket_error(e, Phase::Receive, timeout))?;
+            match frame {
+                tungstenite::Message::Text(text) => return Ok(Message::Text(text.to_string())),
+                tungstenite::Message::Binary(bytes) => return Ok(Message::Binary(bytes.into())),
+                tungstenite::Message::Close(frame) => {
+                    return Err(Error::ConnectionClosed {
+                        code: frame.as_ref().map(|f| u16::from(f.code)),
+                        reason: frame
+                            .filter(|f| !f.reason.is_empty())
+                            .map(|f| f.reason.as_str().into()),
+                        phase: None,
+                    })
                 }
-                Message::Close(frame) => {
-                    let mut err = closed_error();
-                    if let Some(frame) = frame {
-                        err = err.with_detail("close_code", u16::from(frame.code));
-                    }
-                    return Err(err);
-                }
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+                tungstenite::Message::Ping(_)
+                | tungstenite::Message::Pong(_)
+                | tungstenite::Message::Frame(_) => continue,
             }
         }
     }
 
-    /// The closing handshake: send a Close frame and wait for the server's, within `timeout`.
-    /// Errors are not reported: the connection is gone either way.
-    pub(crate) fn close(mut self, timeout: Duration) {
-        if timeout.is_zero() {
+    /// The closing handshake: send a Close frame and wait for the server's, within
+    /// `timeout`. A broken connection, or a zero timeout, just drops the socket. Errors are
+    /// not reported: the connection is gone either way.
+    pub fn close(mut self, timeout: Duration) {
+        if timeout.is_zero() || self.broken {
             return;
         }
         self.ws.get_mut().set_deadline(Instant::now() + timeout);
         if self.ws.close(None).is_err() {
             return;
         }
-        // Drain until the server's Close arrives or the deadline passes; bounded by the deadline.
+        // Drain until the server's Close arrives or the deadline passes; any error ends it.
         while self.ws.read().is_ok() {}
     }
 }
 
-fn parse_json(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| {
-        let preview: String = text.chars().take(PREVIEW_CHARS).collect();
-        Error::new(
-            ErrorCode::WebsocketParseFailed,
-            format!("The server sent a text frame that is not JSON: {e}."),
-        )
-        .with_detail("preview", preview)
-        .with_detail("length", text.len())
-    })
-}
-
-fn closed_error() -> Error {
-    Error::new(
-        ErrorCode::WebsocketConnectionClosed,
-        "The server closed the connection.",
-    )
-}
-
-/// Maps a tungstenite error during `phase` onto the closed set of codes.
-pub(crate) fn io_error(e: tungstenite::Error, phase: Phase, timeout: Duration) -> Error {
-    use tungstenite::error::ProtocolError;
+/// Maps a tungstenite error during `phase` onto what it means for the caller.
+pub(crate) fn socket_error(e: tungstenite::Error, phase: Phase, timeout: Duration) -> Error {
     use tungstenite::Error as T;
-    let failed = if phase == Phase::Send {
-        ErrorCode::WebsocketSendFailed
-    } else {
-        ErrorCode::WebsocketReceiveFailed
-    };
     match e {
-        T::Io(io) if is_timeout(&io) => Error::timeout(phase, timeout),
-        T::Io(io) if is_disconnect(&io) => closed_error().with_detail("reason", io.to_string()),
-        T::ConnectionClosed | T::AlreadyClosed => closed_error(),
-        T::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            closed_error().with_detail("reason", "closed without a closing handshake")
+        T::Io(io) if is_timeout(&io) => Error::Timeout {
+            phase,
+            after: timeout,
+        },
+        T::Io(io) if is_disconnect(&io) => Error::ConnectionClosed {
+            code: None,
+            reason: Some(io.to_string().into()),
+            phase: Some(phase),
+        },
+        T::ConnectionClosed | T::AlreadyClosed => Error::ConnectionClosed {
+            code: None,
+            reason: None,
+            phase: Some(phase),
+        },
+        T::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Error::ConnectionClosed {
+            code: None,
+            reason: Some("closed without a closing handshake".into()),
+            phase: Some(phase),
+        },
+        T::Capacity(tungstenite::error::CapacityError::MessageTooLong { size, max_size }) => {
+            Error::MessageTooLarge {
+                size: Some(size),
+                limit: max_size,
+                phase,
+            }
         }
-        T::Capacity(c) => Error::new(
-            ErrorCode::MessageTooLarge,
-            format!("The message exceeds the size limit: {c}."),
-        ),
-        T::WriteBufferFull(_) => Error::new(
-            ErrorCode::MessageTooLarge,
-            "The message does not fit the write buffer.",
-        ),
-        other => Error::new(
-            failed,
-            format!("The WebSocket {} failed: {other}.", phase.as_str()),
-        ),
+        other => Error::Protocol {
+            phase,
+            source: Box::new(other),
+        },
     }
-    .with_detail("phase", phase.as_str())
 }

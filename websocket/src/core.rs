@@ -1,326 +1,457 @@
-//! The implementation functions: validation, debug lines, timing and counting around the
-//! manager and the transport. The interface layer calls these; users call the gateway.
+//! `WebSocketCore`: an owned manager of connections — registry, rate limit, statistics and
+//! TLS trust — whose methods do the socket work.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use debug::{debug_line, message_keys, redact_url, Scope, Timer};
-use serde_json::Value;
+use debug::{debug_line, redact_url, Timer};
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
 use tungstenite::protocol::WebSocketConfig;
 
+use crate::config::ManagerConfig;
 use crate::connection::Connection;
-use crate::error::{Error, ErrorCode, Phase, Result};
-use crate::manager::{no_connection, ConnectionHandle, WebSocketCore};
+use crate::error::{Error, Phase, Result};
+use crate::message::Message;
+use crate::rate_limit::RateLimiter;
+use crate::registry::{ConnectionHandle, Registry, Slot};
 use crate::stats::Stats;
-use crate::transport::{self, Dial};
-use crate::validate::{validate_message, validate_timeout, validate_url};
+use crate::tls::Trust;
+use crate::transport::{self, parse_url, Dial};
+use crate::SCOPE;
 
-const S: Scope = Scope::Websocket;
-
-/// Runs one rate-limited operation: admits it, times it, counts its failure.
-fn run<T>(
-    operation: &'static str,
-    correlation_id: &str,
-    body: impl FnOnce(&WebSocketCore) -> Result<T>,
-) -> Result<T> {
-    let core = WebSocketCore::global();
-    if let Err(e) = core.admit() {
-        debug_line!(
-            S,
-            correlation_id,
-            "Rate limit refused operation={operation}"
-        );
-        return Err(e);
-    }
-    let timer = Timer::start(S, correlation_id, operation);
-    let result = body(core);
-    timer.finish();
-    if let Err(e) = &result {
-        core.record(|s| s.errors_count += 1);
-        debug_line!(
-            S,
-            correlation_id,
-            "{operation} failed (error_code={}, message={})",
-            e.code(),
-            e.message()
-        );
-    }
-    result
+#[derive(Debug)]
+struct Books {
+    config: ManagerConfig,
+    limiter: RateLimiter,
+    stats: Stats,
 }
 
-fn checked_timeout(timeout: Duration) -> Result<Duration> {
-    validate_timeout(timeout.as_secs_f64()).map(|_| timeout)
-}
-
-/// Serializes a message for sending, enforcing the shape and the size limit.
-fn encode(message: &Value, core: &WebSocketCore) -> Result<String> {
-    validate_message(message)?;
-    let text = serde_json::to_string(message)
-        .map_err(|e| Error::invalid_parameter("message", &format!("cannot be serialized ({e})")))?;
-    let max = core.config().max_message_size;
-    if text.len() > max {
-        return Err(Error::new(
-            ErrorCode::MessageTooLarge,
-            format!("The message is {} bytes; the limit is {max}.", text.len()),
-        )
-        .with_detail("size", text.len())
-        .with_detail("max_message_size", max));
-    }
-    Ok(text)
-}
-
-/// Opens a connection (not registered).
-fn open(
-    core: &WebSocketCore,
-    url: &str,
-    timeout: Duration,
-    deadline: Instant,
-    correlation_id: &str,
-) -> Result<Connection> {
-    let parsed = validate_url(url)?;
-    let redacted = redact_url(url);
-    debug_line!(
-        S,
-        correlation_id,
-        "Connecting to WebSocket (url={redacted}, timeout={})",
-        debug::seconds(timeout)
-    );
-    let tls = if parsed.scheme() == "wss" {
-        Some(core.tls_connector()?)
-    } else {
-        None
-    };
-    let max = core.config().max_message_size;
-    let ws = transport::open(&Dial {
-        url: &parsed,
-        timeout,
-        deadline,
-        tls: tls.as_ref(),
-        config: WebSocketConfig::default()
-            .max_message_size(Some(max))
-            .max_frame_size(Some(max)),
-        correlation_id,
-    })
-    .map_err(|e| e.with_detail("url", redacted.as_str()))?;
-    core.record(|s| s.connections_count += 1);
-    Ok(Connection::new(ws, redacted))
-}
-
-/// Opens a connection and registers it; returns its handle.
+/// A connection manager: the registry of open connections, a sliding-window rate limit,
+/// statistics and the TLS trust store, with the operations as methods.
+///
+/// Build your own with [`WebSocketCore::new`] (tests, tools, a client that must not share
+/// limits); the framework's free functions use the per-process [`WebSocketCore::global`].
+/// No lock is held while waiting on the network, so threads using different connections
+/// never wait on each other.
 ///
 /// ```no_run
-/// let handle = websocket::connect("ws://127.0.0.1:8765", std::time::Duration::from_secs(5), "cid-1")?;
-/// websocket::close(handle.as_str(), None, "cid-1")?;
+/// use std::time::Duration;
+/// use websocket::{ManagerConfig, Message, WebSocketCore};
+///
+/// let core = WebSocketCore::new(ManagerConfig::default().max_connections(4));
+/// let reply = core.request("ws://127.0.0.1:8765", Message::text("ping"), Duration::from_secs(5))?;
+/// let handle = core.connect("ws://127.0.0.1:8765", Duration::from_secs(5))?;
+/// core.send(handle.as_str(), Message::text("hello"), None)?;
+/// let next = core.receive(handle.as_str(), Duration::from_secs(5))?;
+/// core.close(handle.as_str(), None)?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
-pub fn connect(url: &str, timeout: Duration, correlation_id: &str) -> Result<ConnectionHandle> {
-    run("connect", correlation_id, |core| {
-        let timeout = checked_timeout(timeout)?;
-        let deadline = Instant::now() + timeout;
-        let reservation = core.reserve()?;
-        let connection = open(core, url, timeout, deadline, correlation_id)?;
-        let handle = reservation.fill(connection, timeout);
-        debug_line!(S, correlation_id, "Connected (connection={handle})");
-        Ok(handle)
-    })
+#[derive(Debug)]
+pub struct WebSocketCore {
+    books: Mutex<Books>,
+    registry: Registry,
+    trust: Trust,
 }
 
-/// Runs `body` on the registered connection `handle`, waiting at most until `deadline` for
-/// another thread using it. A connection found closed is dropped from the registry.
-fn with_connection<T>(
-    core: &WebSocketCore,
-    handle: &str,
-    timeout: Duration,
-    deadline: Instant,
-    body: impl FnOnce(&mut Connection) -> Result<T>,
-) -> Result<T> {
-    let slot = core.lookup(handle)?;
-    let mut guard = slot
-        .connection
-        .try_lock_until(deadline)
-        .ok_or_else(|| Error::timeout(Phase::WaitForConnection, timeout))?;
-    let connection = guard.as_mut().ok_or_else(|| no_connection(handle))?;
-    let result = body(connection);
-    if let Err(e) = &result {
-        if e.code() == ErrorCode::WebsocketConnectionClosed {
-            *guard = None;
-            drop(guard);
-            core.remove(handle);
+static GLOBAL: Lazy<Arc<WebSocketCore>> =
+    Lazy::new(|| Arc::new(WebSocketCore::new(ManagerConfig::default())));
+
+impl WebSocketCore {
+    /// A manager of its own, with `config`'s limits.
+    ///
+    /// ```
+    /// let core = websocket::WebSocketCore::new(websocket::ManagerConfig::default());
+    /// assert_eq!(core.stats().max_rate_limit, 300);
+    /// ```
+    pub fn new(config: ManagerConfig) -> Self {
+        WebSocketCore {
+            books: Mutex::new(Books {
+                limiter: RateLimiter::new(config.rate_limit_max, config.rate_limit_window),
+                config,
+                stats: Stats::default(),
+            }),
+            registry: Registry::default(),
+            trust: Trust::default(),
         }
     }
-    result.map_err(|e| e.with_detail("connection", handle))
-}
 
-/// Sends one JSON message (object or array) on an open connection, bounded by `timeout`,
-/// or when `None` by the timeout the connection was opened with.
-///
-/// ```no_run
-/// let msg = serde_json::json!({"type": "ping"});
-/// websocket::send("ws-1", &msg, None, "cid-1")?;
-/// # Ok::<(), websocket::Error>(())
-/// ```
-pub fn send(
-    handle: &str,
-    message: &Value,
-    timeout: Option<Duration>,
-    correlation_id: &str,
-) -> Result<()> {
-    run("send", correlation_id, |core| {
-        let text = encode(message, core)?;
-        let timeout = match timeout {
-            Some(t) => checked_timeout(t)?,
-            None => core.lookup(handle)?.timeout,
-        };
-        debug_line!(
-            S,
-            correlation_id,
-            "Sending message (connection={handle}, message_keys={})",
-            message_keys(message)
-        );
-        let deadline = Instant::now() + timeout;
-        with_connection(core, handle, timeout, deadline, |conn| {
-            conn.send_text(text, deadline, timeout)
-        })?;
-        core.record(|s| s.messages_sent_count += 1);
-        Ok(())
-    })
-}
+    /// The per-process manager, built with the default limits on first use.
+    ///
+    /// ```
+    /// let stats = websocket::WebSocketCore::global().stats();
+    /// assert_eq!(stats.max_rate_limit, 300);
+    /// ```
+    pub fn global() -> &'static Arc<WebSocketCore> {
+        &GLOBAL
+    }
 
-/// Waits up to `timeout` for the next JSON message on an open connection.
-///
-/// A message that was only partly read when the timeout fired is kept and completed by the
-/// next receive.
-///
-/// ```no_run
-/// let reply = websocket::receive("ws-1", std::time::Duration::from_secs(5), "cid-1")?;
-/// # Ok::<(), websocket::Error>(())
-/// ```
-pub fn receive(handle: &str, timeout: Duration, correlation_id: &str) -> Result<Value> {
-    run("receive", correlation_id, |core| {
-        let timeout = checked_timeout(timeout)?;
-        let deadline = Instant::now() + timeout;
+    /// Replaces the limits. Open connections stay open; the rate window starts afresh.
+    ///
+    /// ```
+    /// use websocket::{ManagerConfig, WebSocketCore};
+    /// let core = WebSocketCore::new(ManagerConfig::default());
+    /// core.configure(ManagerConfig::default().max_connections(8));
+    /// assert_eq!(core.config().max_connections, 8);
+    /// ```
+    pub fn configure(&self, config: ManagerConfig) {
+        let mut books = self.books.lock();
+        books.limiter = RateLimiter::new(config.rate_limit_max, config.rate_limit_window);
+        books.config = config;
+    }
+
+    /// The current limits.
+    pub fn config(&self) -> ManagerConfig {
+        self.books.lock().config.clone()
+    }
+
+    /// Runs one rate-limited operation: admits it, times it, counts its failure.
+    fn admitted<T>(&self, operation: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+        {
+            let mut books = self.books.lock();
+            if !books.limiter.try_acquire(Instant::now()) {
+                books.stats.rate_limited_count += 1;
+                let error = Error::RateLimited {
+                    max: books.limiter.max(),
+                    window: books.config.rate_limit_window,
+                };
+                drop(books);
+                debug_line!(SCOPE, "Rate limit refused operation={operation}");
+                return Err(error);
+            }
+            books.stats.total_operations += 1;
+        }
+        let timer = Timer::start(&SCOPE, operation);
+        let result = body();
+        timer.finish();
+        if let Err(e) = &result {
+            self.record(|s| s.errors_count += 1);
+            debug_line!(SCOPE, "{operation} failed: {e}");
+        }
+        result
+    }
+
+    fn record(&self, update: impl FnOnce(&mut Stats)) {
+        update(&mut self.books.lock().stats);
+    }
+
+    /// Opens a connection within `timeout` (not registered, not rate limited: the caller
+    /// owns it and accounts for it).
+    fn dial(&self, url: &str, timeout: Duration, deadline: Instant) -> Result<Connection> {
+        let parsed = parse_url(url)?;
+        let redacted = redact_url(url);
         debug_line!(
-            S,
-            correlation_id,
-            "Waiting for message (connection={handle}, timeout={})",
+            SCOPE,
+            "Connecting to WebSocket (url={redacted}, timeout={})",
             debug::seconds(timeout)
         );
-        let message = with_connection(core, handle, timeout, deadline, |conn| {
-            conn.receive_json(deadline, timeout)
+        let tls = if parsed.scheme() == "wss" {
+            Some(self.trust.connector()?)
+        } else {
+            None
+        };
+        let max = self.books.lock().config.max_message_size;
+        let ws = transport::open(&Dial {
+            url: &parsed,
+            timeout,
+            deadline,
+            tls: tls.as_ref(),
+            config: WebSocketConfig::default()
+                .max_message_size(Some(max))
+                .max_frame_size(Some(max)),
         })?;
-        core.record(|s| s.messages_received_count += 1);
-        debug_line!(
-            S,
-            correlation_id,
-            "Received message (connection={handle}, message_keys={})",
-            message_keys(&message)
-        );
-        Ok(message)
-    })
-}
+        self.record(|s| s.connections_count += 1);
+        Ok(Connection::new(ws, redacted))
+    }
 
-/// Closes an open connection and removes it from the registry. The closing handshake is
-/// bounded by the manager's close timeout (1 s by default), or by `timeout` when shorter.
-///
-/// ```no_run
-/// websocket::close("ws-1", None, "cid-1")?;
-/// # Ok::<(), websocket::Error>(())
-/// ```
-pub fn close(handle: &str, timeout: Option<Duration>, correlation_id: &str) -> Result<()> {
-    run("close", correlation_id, |core| {
-        let mut close_timeout = core.config().close_timeout;
-        if let Some(t) = timeout {
-            close_timeout = close_timeout.min(checked_timeout(t)?);
+    /// Checks a message against the size limit before it is sent.
+    fn check_size(&self, message: &Message) -> Result<()> {
+        let limit = self.books.lock().config.max_message_size;
+        if message.len() > limit {
+            Err(Error::MessageTooLarge {
+                size: Some(message.len()),
+                limit,
+                phase: Phase::Send,
+            })
+        } else {
+            Ok(())
         }
-        let slot = core.remove(handle).ok_or_else(|| no_connection(handle))?;
-        let deadline = Instant::now() + close_timeout;
-        // A connection busy in another thread closes when that thread lets go of it.
-        if let Some(mut guard) = slot.connection.try_lock_until(deadline) {
-            if let Some(conn) = guard.take() {
-                debug_line!(
-                    S,
-                    correlation_id,
-                    "Closing connection (connection={handle}, url={})",
-                    conn.url
-                );
-                conn.close(deadline.saturating_duration_since(Instant::now()));
+    }
+
+    /// Opens a connection that the caller owns (it takes no registry place). One
+    /// rate-limited operation; counted in `connections_count`.
+    ///
+    /// ```no_run
+    /// let core = websocket::WebSocketCore::new(websocket::ManagerConfig::default());
+    /// let mut conn = core.open("ws://127.0.0.1:8765", std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn open(&self, url: &str, timeout: Duration) -> Result<Connection> {
+        self.admitted("connect", || {
+            self.dial(url, timeout, Instant::now() + timeout)
+        })
+    }
+
+    /// Opens a connection and registers it; the handle names it in later calls.
+    ///
+    /// ```no_run
+    /// let core = websocket::WebSocketCore::global();
+    /// let handle = core.connect("ws://127.0.0.1:8765", std::time::Duration::from_secs(5))?;
+    /// core.close(handle.as_str(), None)?;
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn connect(&self, url: &str, timeout: Duration) -> Result<ConnectionHandle> {
+        self.admitted("connect", || {
+            let deadline = Instant::now() + timeout;
+            let max = self.books.lock().config.max_connections;
+            let reservation = self.registry.reserve(max)?;
+            let connection = self.dial(url, timeout, deadline)?;
+            let handle = reservation.fill(connection, timeout);
+            debug_line!(SCOPE, "Connected (connection={handle})");
+            Ok(handle)
+        })
+    }
+
+    /// Runs `body` on the registered connection `handle`, waiting at most until `deadline`
+    /// for another thread using it. A connection an error broke leaves the registry.
+    fn with_connection<T>(
+        &self,
+        handle: &str,
+        slot: Slot,
+        timeout: Duration,
+        deadline: Instant,
+        body: impl FnOnce(&mut Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut guard = slot
+            .connection
+            .try_lock_until(deadline)
+            .ok_or(Error::Timeout {
+                phase: Phase::WaitForConnection,
+                after: timeout,
+            })?;
+        let connection = guard
+            .as_mut()
+            .ok_or_else(|| crate::registry::no_connection(handle))?;
+        let result = body(connection);
+        if result.as_ref().is_err_and(Error::breaks_connection) {
+            // Dropped, never read again.
+            *guard = None;
+            drop(guard);
+            self.registry.remove(handle);
+        }
+        result
+    }
+
+    /// Sends one message on a registered connection, bounded by `timeout`, or when `None`
+    /// by the timeout the connection was opened with.
+    ///
+    /// ```no_run
+    /// use websocket::{Message, WebSocketCore};
+    /// WebSocketCore::global().send("ws-1", Message::text("{\"type\":\"ping\"}"), None)?;
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn send(&self, handle: &str, message: Message, timeout: Option<Duration>) -> Result<()> {
+        self.admitted("send", || {
+            self.check_size(&message)?;
+            let slot = self.registry.lookup(handle)?;
+            let timeout = timeout.unwrap_or(slot.timeout);
+            debug_line!(
+                SCOPE,
+                "Sending {} message (connection={handle}, bytes={})",
+                message.kind(),
+                message.len()
+            );
+            let deadline = Instant::now() + timeout;
+            self.with_connection(handle, slot, timeout, deadline, |conn| {
+                conn.send(message, deadline, timeout)
+            })?;
+            self.record(|s| s.messages_sent_count += 1);
+            Ok(())
+        })
+    }
+
+    /// Waits up to `timeout` for the next message on a registered connection.
+    ///
+    /// A message that was only partly read when the timeout fired is kept and completed by
+    /// the next receive.
+    ///
+    /// ```no_run
+    /// let m = websocket::WebSocketCore::global().receive("ws-1", std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn receive(&self, handle: &str, timeout: Duration) -> Result<Message> {
+        self.admitted("receive", || {
+            let deadline = Instant::now() + timeout;
+            let slot = self.registry.lookup(handle)?;
+            debug_line!(
+                SCOPE,
+                "Waiting for message (connection={handle}, timeout={})",
+                debug::seconds(timeout)
+            );
+            let message = self.with_connection(handle, slot, timeout, deadline, |conn| {
+                conn.receive(deadline, timeout)
+            })?;
+            self.record(|s| s.messages_received_count += 1);
+            debug_line!(
+                SCOPE,
+                "Received {} message (connection={handle}, bytes={})",
+                message.kind(),
+                message.len()
+            );
+            Ok(message)
+        })
+    }
+
+    /// Closes a registered connection and removes it from the registry. The closing
+    /// handshake is bounded by the close timeout (1 s by default), or by `timeout` when
+    /// shorter.
+    ///
+    /// ```no_run
+    /// websocket::WebSocketCore::global().close("ws-1", None)?;
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn close(&self, handle: &str, timeout: Option<Duration>) -> Result<()> {
+        self.admitted("close", || {
+            let mut budget = self.books.lock().config.close_timeout;
+            if let Some(t) = timeout {
+                budget = budget.min(t);
+            }
+            let slot = self
+                .registry
+                .remove(handle)
+                .ok_or_else(|| crate::registry::no_connection(handle))?;
+            let deadline = Instant::now() + budget;
+            // A connection busy in another thread closes when that thread lets go of it.
+            if let Some(mut guard) = slot.connection.try_lock_until(deadline) {
+                if let Some(conn) = guard.take() {
+                    debug_line!(
+                        SCOPE,
+                        "Closing connection (connection={handle}, url={})",
+                        conn.url()
+                    );
+                    conn.close(deadline.saturating_duration_since(Instant::now()));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Connect, send one message, receive one reply, close — all within `timeout`, with a
+    /// timing line for each step. The connection is closed whether or not the exchange
+    /// succeeded, and is never registered.
+    ///
+    /// ```no_run
+    /// use websocket::{Message, WebSocketCore};
+    /// let reply = WebSocketCore::global().request(
+    ///     "ws://127.0.0.1:8765",
+    ///     Message::text("{\"type\":\"ping\"}"),
+    ///     std::time::Duration::from_secs(5),
+    /// )?;
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn request(&self, url: &str, message: Message, timeout: Duration) -> Result<Message> {
+        self.admitted("request", || {
+            self.check_size(&message)?;
+            let deadline = Instant::now() + timeout;
+            let timer = Timer::start(&SCOPE, "connect");
+            let mut conn = self.dial(url, timeout, deadline)?;
+            timer.finish();
+            debug_line!(
+                SCOPE,
+                "Sending {} message (url={}, bytes={})",
+                message.kind(),
+                conn.url(),
+                message.len()
+            );
+            let timer = Timer::start(&SCOPE, "send");
+            let sent = conn.send(message, deadline, timeout);
+            timer.finish();
+            let exchange = sent.and_then(|()| {
+                self.record(|s| s.messages_sent_count += 1);
+                let timer = Timer::start(&SCOPE, "receive");
+                let reply = conn.receive(deadline, timeout);
+                timer.finish();
+                reply
+            });
+            let close_budget = match &exchange {
+                // The budget is spent: drop the socket without a closing handshake.
+                Err(Error::Timeout { .. }) => Duration::ZERO,
+                _ => self
+                    .books
+                    .lock()
+                    .config
+                    .close_timeout
+                    .min(deadline.saturating_duration_since(Instant::now())),
+            };
+            let timer = Timer::start(&SCOPE, "close");
+            conn.close(close_budget);
+            timer.finish();
+            let reply = exchange?;
+            self.record(|s| s.messages_received_count += 1);
+            debug_line!(
+                SCOPE,
+                "Received {} message (bytes={})",
+                reply.kind(),
+                reply.len()
+            );
+            Ok(reply)
+        })
+    }
+
+    /// A snapshot of the counters (not rate limited, not counted).
+    pub fn stats(&self) -> Stats {
+        let mut books = self.books.lock();
+        let mut stats = books.stats;
+        stats.current_rate_limit_size = books.limiter.current_size(Instant::now());
+        stats.max_rate_limit = books.limiter.max();
+        stats
+    }
+
+    /// Zeroes the counters, empties the rate window and closes every open connection, all
+    /// closing handshakes together bounded by the close timeout or `timeout` when shorter.
+    /// Handles are never reused, so an old handle cannot name a new connection.
+    ///
+    /// ```
+    /// let core = websocket::WebSocketCore::new(websocket::ManagerConfig::default());
+    /// core.reset(None);
+    /// assert_eq!(core.stats().total_operations, 0);
+    /// ```
+    pub fn reset(&self, timeout: Option<Duration>) {
+        debug_line!(SCOPE, "Resetting manager");
+        let mut budget = {
+            let mut books = self.books.lock();
+            books.stats = Stats::default();
+            books.limiter.clear();
+            books.config.close_timeout
+        };
+        if let Some(t) = timeout {
+            budget = budget.min(t);
+        }
+        let deadline = Instant::now() + budget;
+        for slot in self.registry.drain() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            // A connection busy in another thread is dropped when that thread lets go of it.
+            if let Some(mut guard) = slot.connection.try_lock_for(left) {
+                if let Some(conn) = guard.take() {
+                    conn.close(deadline.saturating_duration_since(Instant::now()));
+                }
             }
         }
-        Ok(())
-    })
-}
+    }
 
-/// Connect, send one message, receive one reply, close — all within `timeout`. The
-/// connection is closed whether or not the exchange succeeded, and is never registered.
-///
-/// ```no_run
-/// let reply = websocket::request(
-///     "ws://127.0.0.1:8765",
-///     &serde_json::json!({"type": "ping"}),
-///     std::time::Duration::from_secs(5),
-///     "cid-1",
-/// )?;
-/// # Ok::<(), websocket::Error>(())
-/// ```
-pub fn request(
-    url: &str,
-    message: &Value,
-    timeout: Duration,
-    correlation_id: &str,
-) -> Result<Value> {
-    run("request", correlation_id, |core| {
-        let timeout = checked_timeout(timeout)?;
-        let text = encode(message, core)?;
-        let deadline = Instant::now() + timeout;
-        let mut conn = open(core, url, timeout, deadline, correlation_id)?;
-        debug_line!(
-            S,
-            correlation_id,
-            "Sending message (url={}, message_keys={})",
-            conn.url,
-            message_keys(message)
-        );
-        let exchange = conn
-            .send_text(text, deadline, timeout)
-            .inspect(|()| core.record(|s| s.messages_sent_count += 1))
-            .and_then(|()| conn.receive_json(deadline, timeout));
-        let close_budget = match &exchange {
-            // The budget is spent: drop the socket without a closing handshake.
-            Err(e) if e.code() == ErrorCode::WebsocketTimeout => Duration::ZERO,
-            _ => core
-                .config()
-                .close_timeout
-                .min(deadline.saturating_duration_since(Instant::now())),
-        };
-        conn.close(close_budget);
-        let reply = exchange?;
-        core.record(|s| s.messages_received_count += 1);
-        debug_line!(
-            S,
-            correlation_id,
-            "Received message (message_keys={})",
-            message_keys(&reply)
-        );
-        Ok(reply)
-    })
-}
+    /// Handles of the open connections, in the order they were opened.
+    pub fn open_connections(&self) -> Vec<ConnectionHandle> {
+        self.registry.handles()
+    }
 
-/// A snapshot of the manager's counters (not rate limited, not counted).
-///
-/// ```
-/// let stats = websocket::get_stats();
-/// assert_eq!(stats.max_rate_limit, 300);
-/// ```
-pub fn get_stats() -> Stats {
-    WebSocketCore::global().stats()
-}
-
-/// Zeroes the counters, empties the rate window and closes every open connection.
-///
-/// ```
-/// websocket::reset("cid-1");
-/// assert_eq!(websocket::get_stats().total_operations, 0);
-/// ```
-pub fn reset(correlation_id: &str) {
-    debug_line!(S, correlation_id, "Resetting manager");
-    WebSocketCore::global().reset();
+    /// Trusts an extra certificate authority (PEM) for `wss://` connections, on top of the
+    /// system's roots. Use it for a self-hosted server's own CA.
+    ///
+    /// ```
+    /// let core = websocket::WebSocketCore::new(websocket::ManagerConfig::default());
+    /// assert!(core.add_root_certificate(b"not a pem").is_err());
+    /// ```
+    pub fn add_root_certificate(&self, pem: &[u8]) -> Result<()> {
+        self.trust.add_root(pem)
+    }
 }

@@ -1,106 +1,14 @@
-//! The closed set of error codes and the error type every layer returns.
+//! What can go wrong on a socket, in terms the caller can act on.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
-
-use serde_json::{Map, Value};
-
-/// A stable, machine-readable error code. The set is closed: callers may match on it.
-///
-/// ```
-/// use websocket::ErrorCode;
-/// assert_eq!(ErrorCode::WebsocketTimeout.as_str(), "WEBSOCKET_TIMEOUT");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// A parameter is missing, has the wrong type or an invalid value.
-    InvalidParameter,
-    /// The operation name is not one the router knows.
-    UnknownOperation,
-    /// The sliding-window rate limit refused the operation.
-    RateLimitExceeded,
-    /// The registry of open connections is full; close one first.
-    RegistryFull,
-    /// DNS, TCP or the HTTP upgrade failed (refused, unreachable, rejected upgrade).
-    WebsocketConnectFailed,
-    /// The TLS handshake failed (certificate not trusted, name mismatch, protocol error).
-    WebsocketTlsFailed,
-    /// A step did not finish within its timeout; `details.phase` names the step.
-    WebsocketTimeout,
-    /// The connection handle names no open connection.
-    WebsocketNoConnection,
-    /// The server closed the connection (cleanly or not).
-    WebsocketConnectionClosed,
-    /// Writing a message failed for a reason other than a timeout or a close.
-    WebsocketSendFailed,
-    /// Reading a message failed for a reason other than a timeout or a close.
-    WebsocketReceiveFailed,
-    /// A received message is not JSON (or not the expected frame type).
-    WebsocketParseFailed,
-    /// A message exceeds the configured maximum size.
-    MessageTooLarge,
-    /// Home Assistant refused the access token.
-    HaAuthFailed,
-    /// Home Assistant answered a command with `"success": false`.
-    HaCommandFailed,
-    /// Required configuration (an environment variable) is missing or unusable.
-    ConfigMissing,
-}
-
-impl ErrorCode {
-    /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 16] = [
-        ErrorCode::InvalidParameter,
-        ErrorCode::UnknownOperation,
-        ErrorCode::RateLimitExceeded,
-        ErrorCode::RegistryFull,
-        ErrorCode::WebsocketConnectFailed,
-        ErrorCode::WebsocketTlsFailed,
-        ErrorCode::WebsocketTimeout,
-        ErrorCode::WebsocketNoConnection,
-        ErrorCode::WebsocketConnectionClosed,
-        ErrorCode::WebsocketSendFailed,
-        ErrorCode::WebsocketReceiveFailed,
-        ErrorCode::WebsocketParseFailed,
-        ErrorCode::MessageTooLarge,
-        ErrorCode::HaAuthFailed,
-        ErrorCode::HaCommandFailed,
-        ErrorCode::ConfigMissing,
-    ];
-
-    /// The code as it appears in the JSON envelope's `error_code`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidParameter => "INVALID_PARAMETER",
-            ErrorCode::UnknownOperation => "UNKNOWN_OPERATION",
-            ErrorCode::RateLimitExceeded => "RATE_LIMIT_EXCEEDED",
-            ErrorCode::RegistryFull => "REGISTRY_FULL",
-            ErrorCode::WebsocketConnectFailed => "WEBSOCKET_CONNECT_FAILED",
-            ErrorCode::WebsocketTlsFailed => "WEBSOCKET_TLS_FAILED",
-            ErrorCode::WebsocketTimeout => "WEBSOCKET_TIMEOUT",
-            ErrorCode::WebsocketNoConnection => "WEBSOCKET_NO_CONNECTION",
-            ErrorCode::WebsocketConnectionClosed => "WEBSOCKET_CONNECTION_CLOSED",
-            ErrorCode::WebsocketSendFailed => "WEBSOCKET_SEND_FAILED",
-            ErrorCode::WebsocketReceiveFailed => "WEBSOCKET_RECEIVE_FAILED",
-            ErrorCode::WebsocketParseFailed => "WEBSOCKET_PARSE_FAILED",
-            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
-            ErrorCode::HaAuthFailed => "HA_AUTH_FAILED",
-            ErrorCode::HaCommandFailed => "HA_COMMAND_FAILED",
-            ErrorCode::ConfigMissing => "CONFIG_MISSING",
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The step of a connection's life a timeout or failure belongs to.
 ///
 /// ```
 /// assert_eq!(websocket::Phase::TlsHandshake.as_str(), "tls_handshake");
+/// assert!(websocket::Phase::Upgrade.is_opening());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -123,7 +31,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// The phase as it appears in `details.phase` and in messages.
+    /// The phase as it appears in messages (`tls_handshake`, `receive`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Resolve => "resolve",
@@ -136,92 +44,228 @@ impl Phase {
             Phase::WaitForConnection => "wait_for_connection",
         }
     }
+
+    /// Whether the phase belongs to opening a connection (resolve, connect, TLS, upgrade).
+    pub fn is_opening(self) -> bool {
+        matches!(
+            self,
+            Phase::Resolve | Phase::Connect | Phase::TlsHandshake | Phase::Upgrade
+        )
+    }
 }
 
-/// An error with a stable [`ErrorCode`], one plain sentence, and structured details.
-///
-/// Messages and details never carry tokens, headers or URL credentials.
-///
-/// ```
-/// use websocket::{Error, ErrorCode};
-/// let err = Error::new(ErrorCode::InvalidParameter, "Parameter 'url' is required.")
-///     .with_detail("parameter", "url");
-/// assert_eq!(err.code(), ErrorCode::InvalidParameter);
-/// assert_eq!(err.details()["parameter"], "url");
-/// ```
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct Error {
-    code: ErrorCode,
-    message: String,
-    details: Box<Map<String, Value>>,
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
-/// Result alias used across the framework.
+/// A name lookup that failed: the host and why.
+#[derive(Debug)]
+pub struct ResolveFailure {
+    /// The host name as given.
+    pub host: String,
+    /// The resolver's answer.
+    pub reason: String,
+}
+
+/// Why a socket operation failed. Every variant says what it means for the caller; the
+/// cause from the library below is kept as the [`source`](std::error::Error::source).
+///
+/// Messages never carry tokens, headers or URL credentials.
+///
+/// ```
+/// use std::time::Duration;
+/// let err = websocket::Error::Timeout { phase: websocket::Phase::Receive, after: Duration::from_secs(2) };
+/// assert_eq!(err.to_string(), "Timed out after 2.000 s during receive.");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL cannot be used: not a URL, not `ws`/`wss`, or no host.
+    #[error("Invalid parameter 'url': {problem}.")]
+    InvalidUrl {
+        /// What is wrong with it (never the URL itself).
+        problem: Box<str>,
+    },
+    /// A certificate given to trust is not PEM.
+    #[error("Invalid parameter 'certificate': not a PEM certificate ({source}).")]
+    InvalidCertificate {
+        /// The TLS library's reason.
+        #[source]
+        source: Box<native_tls::Error>,
+    },
+    /// A step outlived the operation's timeout; the connection may still be used when the
+    /// phase is send or receive.
+    #[error("Timed out after {:.3} s during {phase}.", after.as_secs_f64())]
+    Timeout {
+        /// The step that was running.
+        phase: Phase,
+        /// The operation's whole timeout.
+        after: Duration,
+    },
+    /// The host name did not resolve.
+    #[error("Could not resolve host '{}': {}.", .0.host, .0.reason)]
+    Resolve(Box<ResolveFailure>),
+    /// No TCP connection could be opened (refused, unreachable).
+    #[error("Could not connect to {addr}: {source}.")]
+    Connect {
+        /// The last address tried.
+        addr: Box<SocketAddr>,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS connector could not be built.
+    #[error("Could not set up TLS: {source}.")]
+    TlsSetup {
+        /// The TLS library's reason.
+        #[source]
+        source: Box<native_tls::Error>,
+    },
+    /// The TLS handshake failed: certificate not trusted, name mismatch, protocol error.
+    #[error("TLS handshake with '{host}' failed: {source}.")]
+    TlsHandshake {
+        /// The host name verified.
+        host: Box<str>,
+        /// The TLS library's reason.
+        #[source]
+        source: Box<native_tls::Error>,
+    },
+    /// The server answered the upgrade request with another HTTP status than 101.
+    #[error("The server refused the WebSocket upgrade with HTTP {status}.")]
+    UpgradeRefused {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The upgrade failed for another reason (I/O, a malformed answer).
+    #[error("{}", upgrade_message(source))]
+    Upgrade {
+        /// tungstenite's reason.
+        #[source]
+        source: Box<tungstenite::Error>,
+    },
+    /// The server closed the connection, with a close frame or without one.
+    #[error("The server closed the connection.")]
+    ConnectionClosed {
+        /// The close frame's code, when one came.
+        code: Option<u16>,
+        /// Why, as far as known: the close frame's reason or what the socket said.
+        reason: Option<Box<str>>,
+        /// The step that found it closed.
+        phase: Option<Phase>,
+    },
+    /// A message is above the size limit (`size` is known for messages sent).
+    #[error("{}", too_large_message(*size, *limit))]
+    MessageTooLarge {
+        /// The message's size in bytes, when known.
+        size: Option<usize>,
+        /// The limit in bytes.
+        limit: usize,
+        /// Sending or receiving.
+        phase: Phase,
+    },
+    /// The peer broke the WebSocket protocol, or the socket failed otherwise.
+    #[error("The WebSocket {phase} failed: {source}.")]
+    Protocol {
+        /// Sending or receiving.
+        phase: Phase,
+        /// tungstenite's reason.
+        #[source]
+        source: Box<tungstenite::Error>,
+    },
+    /// The connection broke earlier (a protocol, capacity or I/O error) and is not read again.
+    #[error("The connection broke earlier and cannot be used.")]
+    Broken,
+    /// The handle names no open connection (never opened, closed, or reset).
+    #[error("No open connection '{handle}'.")]
+    NoConnection {
+        /// The handle given.
+        handle: Box<str>,
+    },
+    /// The sliding-window rate limit refused the operation.
+    #[error("Rate limit exceeded: at most {max} operations per {} ms.", window.as_millis())]
+    RateLimited {
+        /// Operations allowed per window.
+        max: usize,
+        /// The window.
+        window: Duration,
+    },
+    /// The registry of open connections is full; close one first.
+    #[error("The connection registry is full ({max} open); close a connection first.")]
+    RegistryFull {
+        /// The registry's bound.
+        max: usize,
+    },
+}
+
+/// Result of every socket operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A new error with no details.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            details: Box::default(),
+    /// The phase the error belongs to, when it belongs to one.
+    ///
+    /// ```
+    /// let err = websocket::Error::UpgradeRefused { status: 404 };
+    /// assert_eq!(err.phase(), Some(websocket::Phase::Upgrade));
+    /// ```
+    pub fn phase(&self) -> Option<Phase> {
+        match self {
+            Error::Timeout { phase, .. }
+            | Error::Protocol { phase, .. }
+            | Error::MessageTooLarge { phase, .. } => Some(*phase),
+            Error::ConnectionClosed { phase, .. } => *phase,
+            Error::Resolve(_) => Some(Phase::Resolve),
+            Error::Connect { .. } => Some(Phase::Connect),
+            Error::TlsHandshake { .. } => Some(Phase::TlsHandshake),
+            Error::UpgradeRefused { .. } | Error::Upgrade { .. } => Some(Phase::Upgrade),
+            Error::InvalidUrl { .. }
+            | Error::InvalidCertificate { .. }
+            | Error::TlsSetup { .. }
+            | Error::Broken
+            | Error::NoConnection { .. }
+            | Error::RateLimited { .. }
+            | Error::RegistryFull { .. } => None,
         }
     }
 
-    /// Adds one detail (replacing an earlier value under the same key).
-    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.details.insert(key.to_owned(), value.into());
-        self
-    }
-
-    /// A timeout in `phase` after `timeout`.
-    ///
-    /// ```
-    /// let err = websocket::Error::timeout(websocket::Phase::Receive, std::time::Duration::from_secs(2));
-    /// assert_eq!(err.to_string(), "Timed out after 2.000 s during receive.");
-    /// ```
-    pub fn timeout(phase: Phase, timeout: Duration) -> Self {
-        Error::new(
-            ErrorCode::WebsocketTimeout,
-            format!(
-                "Timed out after {:.3} s during {}.",
-                timeout.as_secs_f64(),
-                phase.as_str()
-            ),
+    /// Whether the connection the error happened on can no longer be used.
+    pub(crate) fn breaks_connection(&self) -> bool {
+        matches!(
+            self,
+            Error::ConnectionClosed { .. }
+                | Error::Protocol { .. }
+                | Error::Broken
+                | Error::MessageTooLarge {
+                    phase: Phase::Receive,
+                    ..
+                }
         )
-        .with_detail("phase", phase.as_str())
-        .with_detail("timeout_seconds", timeout.as_secs_f64())
     }
 
-    /// A missing, ill-typed or invalid parameter.
-    ///
-    /// ```
-    /// let err = websocket::Error::invalid_parameter("timeout", "must be a number of seconds in (0, 900]");
-    /// assert_eq!(err.to_string(), "Invalid parameter 'timeout': must be a number of seconds in (0, 900].");
-    /// ```
-    pub fn invalid_parameter(name: &str, problem: &str) -> Self {
-        Error::new(
-            ErrorCode::InvalidParameter,
-            format!("Invalid parameter '{name}': {problem}."),
-        )
-        .with_detail("parameter", name)
+    pub(crate) fn invalid_url(problem: impl Into<Box<str>>) -> Error {
+        Error::InvalidUrl {
+            problem: problem.into(),
+        }
     }
+}
 
-    /// The stable code.
-    pub fn code(&self) -> ErrorCode {
-        self.code
+fn upgrade_message(e: &tungstenite::Error) -> String {
+    match e {
+        tungstenite::Error::Io(io) => {
+            format!("The connection failed during the WebSocket upgrade: {io}.")
+        }
+        tungstenite::Error::Tls(tls) => format!("TLS failed: {tls}."),
+        // Url errors can quote the URL, credentials included: say nothing of it.
+        tungstenite::Error::Url(_) => "The URL could not be used for the WebSocket upgrade.".into(),
+        other => format!("The WebSocket upgrade failed: {other}."),
     }
+}
 
-    /// The one-sentence message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// Structured details (phase, parameter, connection, ...).
-    pub fn details(&self) -> &Map<String, Value> {
-        &self.details
+fn too_large_message(size: Option<usize>, limit: usize) -> String {
+    match size {
+        Some(size) => format!("The message is {size} bytes; the limit is {limit}."),
+        None => format!("The message exceeds the size limit of {limit} bytes."),
     }
 }
 
@@ -231,17 +275,11 @@ mod tests {
 
     #[test]
     fn error_stays_small() {
-        assert!(std::mem::size_of::<Error>() <= 40);
-    }
-
-    #[test]
-    fn codes_are_unique_and_upper_snake() {
-        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), ErrorCode::ALL.len());
-        for n in names {
-            assert!(n.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{n}");
-        }
+        assert!(
+            std::mem::size_of::<Error>() <= 32,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+        assert!(std::mem::size_of::<Result<()>>() <= 32);
     }
 }

@@ -1,21 +1,22 @@
-//! The WebSocket implementation layer: operations on real sockets ([`connect`], [`send`],
-//! [`receive`], [`close`], [`request`]) and [`WebSocketCore`], the one per-process manager of
-//! open connections, rate limit and statistics.
-//!
-//! Users normally go through the `gateway` crate; this layer is what it rests on.
+//! The WebSocket I/O layer: [`WebSocketCore`], an owned manager of connections (registry,
+//! rate limit, statistics, TLS trust) whose methods open, use and close real sockets, and
+//! [`Connection`], one open socket.
 //!
 //! Every step — name resolution, TCP connect, TLS handshake, HTTP upgrade, send, receive,
 //! close — is bounded by the operation's timeout, and a timeout's error names the step.
+//! This crate knows sockets and messages; it knows nothing of JSON envelopes, operations,
+//! Home Assistant or Lambda. Users normally go through the `gateway` crate.
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! let reply = websocket::request(
+//! use websocket::{Message, WebSocketCore};
+//!
+//! let reply = WebSocketCore::global().request(
 //!     "wss://example.com/socket",
-//!     &serde_json::json!({"type": "ping"}),
+//!     Message::text(r#"{"type":"ping"}"#),
 //!     Duration::from_secs(10),
-//!     &debug::generate_correlation_id(),
 //! )?;
-//! println!("{reply}");
+//! println!("{}", reply.as_text().unwrap_or_default());
 //! # Ok::<(), websocket::Error>(())
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
@@ -24,19 +25,23 @@ mod config;
 mod connection;
 mod core;
 mod error;
-mod manager;
+mod message;
 mod rate_limit;
+mod registry;
 mod stats;
 mod stream;
+mod tls;
 mod transport;
-mod validate;
 
 pub use crate::config::ManagerConfig;
-pub use crate::core::{close, connect, get_stats, receive, request, reset, send};
-pub use crate::error::{Error, ErrorCode, Phase, Result};
-pub use crate::manager::{ConnectionHandle, WebSocketCore};
+pub use crate::connection::Connection;
+pub use crate::core::WebSocketCore;
+pub use crate::error::{Error, Phase, ResolveFailure, Result};
+pub use crate::message::Message;
 pub use crate::rate_limit::RateLimiter;
+pub use crate::registry::ConnectionHandle;
 pub use crate::stats::Stats;
-pub use crate::validate::{
-    validate_message, validate_timeout, validate_url, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS,
-};
+pub use crate::transport::parse_url;
+
+/// This layer's debug switches: `WEBSOCKET_DEBUG_MODE`, `WEBSOCKET_DEBUG_TIMING`.
+pub static SCOPE: debug::Scope = debug::Scope::new("WEBSOCKET");

@@ -8,13 +8,37 @@ use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use debug::Timer;
 use tungstenite::handshake::HandshakeError;
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::WebSocket;
 use url::Url;
 
-use crate::error::{Error, ErrorCode, Phase, Result};
+use crate::error::{Error, Phase, ResolveFailure, Result};
 use crate::stream::{is_timeout, DeadlineTcp, Stream};
+use crate::SCOPE;
+
+/// Parses a WebSocket URL: it must parse, use `ws` or `wss`, and name a host. Problems are
+/// described without quoting the URL, which may hold credentials.
+///
+/// ```
+/// assert!(websocket::parse_url("wss://example.com/api").is_ok());
+/// let err = websocket::parse_url("http://example.com").unwrap_err();
+/// assert_eq!(err.to_string(), "Invalid parameter 'url': scheme must be ws or wss, not 'http'.");
+/// ```
+pub fn parse_url(raw: &str) -> Result<Url> {
+    let url = Url::parse(raw).map_err(|e| Error::invalid_url(format!("not a valid URL ({e})")))?;
+    if url.scheme() != "ws" && url.scheme() != "wss" {
+        return Err(Error::invalid_url(format!(
+            "scheme must be ws or wss, not '{}'",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid_url("the URL names no host"));
+    }
+    Ok(url)
+}
 
 /// Everything [`open`] needs besides the URL.
 pub(crate) struct Dial<'a> {
@@ -23,14 +47,20 @@ pub(crate) struct Dial<'a> {
     pub deadline: Instant,
     pub tls: Option<&'a native_tls::TlsConnector>,
     pub config: WebSocketConfig,
-    pub correlation_id: &'a str,
 }
 
 impl Dial<'_> {
+    fn timeout(&self, phase: Phase) -> Error {
+        Error::Timeout {
+            phase,
+            after: self.timeout,
+        }
+    }
+
     fn left(&self, phase: Phase) -> Result<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            Err(Error::timeout(phase, self.timeout))
+            Err(self.timeout(phase))
         } else {
             Ok(left)
         }
@@ -44,81 +74,67 @@ impl Dial<'_> {
 /// Opens a WebSocket to `dial.url` within `dial.deadline`.
 pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     let host = dial.url.host_str().unwrap_or_default();
+    // url keeps IPv6 literals bracketed.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
     let port = dial.url.port_or_known_default().unwrap_or(80);
 
-    let timer = debug::Timer::start(
-        debug::Scope::Websocket,
-        dial.correlation_id,
-        "connect.resolve",
-    );
-    let addrs = resolve(dial, host, port)?;
-    timer.finish();
+    let addrs = resolve(dial, bare, port)?;
 
-    let timer = debug::Timer::start(debug::Scope::Websocket, dial.correlation_id, "connect.tcp");
+    let timer = Timer::start(&SCOPE, "connect.tcp");
     let tcp = connect_tcp(dial, &addrs)?;
     timer.finish();
-    // Small JSON messages must not wait for Nagle's algorithm.
+    // Small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
     let tcp = DeadlineTcp::new(tcp, dial.deadline);
 
     let stream = match dial.tls {
         None => Stream::Plain(tcp),
         Some(connector) => {
-            let timer =
-                debug::Timer::start(debug::Scope::Websocket, dial.correlation_id, "connect.tls");
-            let tls = handshake_tls(dial, connector, host, tcp)?;
+            let timer = Timer::start(&SCOPE, "connect.tls");
+            let tls = handshake_tls(dial, connector, bare, tcp)?;
             timer.finish();
             Stream::Tls(Box::new(tls))
         }
     };
 
-    let timer = debug::Timer::start(
-        debug::Scope::Websocket,
-        dial.correlation_id,
-        "connect.upgrade",
-    );
+    let timer = Timer::start(&SCOPE, "connect.upgrade");
     let ws = upgrade(dial, stream)?;
     timer.finish();
     Ok(ws)
 }
 
 fn resolve(dial: &Dial<'_>, host: &str, port: u16) -> Result<Vec<SocketAddr>> {
-    // url keeps IPv6 literals bracketed.
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = bare.parse::<IpAddr>() {
+    if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
     // The system resolver has no timeout: ask it on a helper thread and stop waiting at the
     // deadline. A lookup that outlives us ends on its own and its answer is dropped.
+    let _timer = Timer::start(&SCOPE, "connect.resolve");
     let left = dial.left(Phase::Resolve)?;
     let (tx, rx) = mpsc::channel();
-    let name = bare.to_owned();
+    let name = host.to_owned();
     std::thread::Builder::new()
         .name("ws-resolve".into())
         .spawn(move || {
             let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
         })
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::WebsocketConnectFailed,
-                format!("Could not start name resolution: {e}."),
-            )
-        })?;
+        .map_err(|e| unresolved(host, format!("could not start the lookup ({e})")))?;
     match rx.recv_timeout(left) {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(unresolved(host, "no addresses")),
-        Ok(Err(e)) => Err(unresolved(host, &e.to_string())),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::timeout(Phase::Resolve, dial.timeout)),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(unresolved(host, "resolver stopped")),
+        Ok(Ok(_)) => Err(unresolved(host, "no addresses".into())),
+        Ok(Err(e)) => Err(unresolved(host, e.to_string())),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(dial.timeout(Phase::Resolve)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(unresolved(host, "resolver stopped".into()))
+        }
     }
 }
 
-fn unresolved(host: &str, why: &str) -> Error {
-    Error::new(
-        ErrorCode::WebsocketConnectFailed,
-        format!("Could not resolve host '{host}': {why}."),
-    )
-    .with_detail("phase", Phase::Resolve.as_str())
+fn unresolved(host: &str, reason: String) -> Error {
+    Error::Resolve(Box::new(ResolveFailure {
+        host: host.to_owned(),
+        reason,
+    }))
 }
 
 fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
@@ -127,21 +143,17 @@ fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
         let left = dial.left(Phase::Connect)?;
         match TcpStream::connect_timeout(addr, left) {
             Ok(tcp) => return Ok(tcp),
-            Err(e) if is_timeout(&e) || dial.expired() => {
-                return Err(Error::timeout(Phase::Connect, dial.timeout))
-            }
-            Err(e) => last = Some((addr, e)),
+            Err(e) if is_timeout(&e) || dial.expired() => return Err(dial.timeout(Phase::Connect)),
+            Err(e) => last = Some((*addr, e)),
         }
     }
-    let (addr, e) = match last {
-        Some(l) => l,
-        None => return Err(Error::timeout(Phase::Connect, dial.timeout)),
-    };
-    Err(Error::new(
-        ErrorCode::WebsocketConnectFailed,
-        format!("Could not connect to {addr}: {e}."),
-    )
-    .with_detail("phase", Phase::Connect.as_str()))
+    match last {
+        Some((addr, source)) => Err(Error::Connect {
+            addr: Box::new(addr),
+            source,
+        }),
+        None => Err(dial.timeout(Phase::Connect)),
+    }
 }
 
 fn handshake_tls(
@@ -150,26 +162,24 @@ fn handshake_tls(
     host: &str,
     tcp: DeadlineTcp,
 ) -> Result<native_tls::TlsStream<DeadlineTcp>> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let mut attempt = connector.connect(bare, tcp);
+    let mut attempt = connector.connect(host, tcp);
     loop {
         match attempt {
             Ok(tls) => return Ok(tls),
             Err(native_tls::HandshakeError::WouldBlock(mid)) => {
                 if dial.expired() {
-                    return Err(Error::timeout(Phase::TlsHandshake, dial.timeout));
+                    return Err(dial.timeout(Phase::TlsHandshake));
                 }
                 attempt = mid.handshake();
             }
             Err(native_tls::HandshakeError::Failure(_)) if dial.expired() => {
-                return Err(Error::timeout(Phase::TlsHandshake, dial.timeout))
+                return Err(dial.timeout(Phase::TlsHandshake))
             }
             Err(native_tls::HandshakeError::Failure(e)) => {
-                return Err(Error::new(
-                    ErrorCode::WebsocketTlsFailed,
-                    format!("TLS handshake with '{bare}' failed: {e}."),
-                )
-                .with_detail("phase", Phase::TlsHandshake.as_str()))
+                return Err(Error::TlsHandshake {
+                    host: host.into(),
+                    source: Box::new(e),
+                })
             }
         }
     }
@@ -183,7 +193,7 @@ fn upgrade(dial: &Dial<'_>, stream: Stream) -> Result<WebSocket<Stream>> {
             Ok((ws, _response)) => return Ok(ws),
             Err(HandshakeError::Interrupted(mid)) => {
                 if dial.expired() {
-                    return Err(Error::timeout(Phase::Upgrade, dial.timeout));
+                    return Err(dial.timeout(Phase::Upgrade));
                 }
                 attempt = mid.handshake();
             }
@@ -193,28 +203,15 @@ fn upgrade(dial: &Dial<'_>, stream: Stream) -> Result<WebSocket<Stream>> {
 }
 
 fn upgrade_error(dial: &Dial<'_>, e: tungstenite::Error) -> Error {
-    use tungstenite::Error as T;
-    let message = match &e {
-        T::Io(io) if is_timeout(io) || dial.expired() => {
-            return Error::timeout(Phase::Upgrade, dial.timeout)
+    match e {
+        tungstenite::Error::Io(io) if is_timeout(&io) || dial.expired() => {
+            dial.timeout(Phase::Upgrade)
         }
-        T::Http(response) => format!(
-            "The server refused the WebSocket upgrade with HTTP {}.",
-            response.status().as_u16()
-        ),
-        T::Io(io) => format!("The connection failed during the WebSocket upgrade: {io}."),
-        T::Tls(tls) => {
-            return Error::new(ErrorCode::WebsocketTlsFailed, format!("TLS failed: {tls}."))
-                .with_detail("phase", Phase::Upgrade.as_str())
-        }
-        // Url errors can quote the URL, credentials included: say nothing of it.
-        T::Url(_) => "The URL could not be used for the WebSocket upgrade.".to_owned(),
-        other => format!("The WebSocket upgrade failed: {other}."),
-    };
-    let mut err = Error::new(ErrorCode::WebsocketConnectFailed, message)
-        .with_detail("phase", Phase::Upgrade.as_str());
-    if let T::Http(response) = &e {
-        err = err.with_detail("http_status", response.status().as_u16());
+        tungstenite::Error::Http(response) => Error::UpgradeRefused {
+            status: response.status().as_u16(),
+        },
+        other => Error::Upgrade {
+            source: Box::new(other),
+        },
     }
-    err
 }

@@ -1,0 +1,342 @@
+//! `Gateway`: the public face over one core — typed calls, JSON calls and envelopes, each
+//! call under its request's correlation id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use debug::{debug_line, redact_url, CorrelationId, Timer};
+use interface::{
+    CloseParams, Closed, ConnectParams, Connected, JsonMessage, Operation, Outcome, ReceiveParams,
+    Received, RequestParams, ResetDone, ResetParams, Response, SendParams, Sent, Timeout,
+};
+use once_cell::sync::Lazy;
+use serde_json::Value;
+use websocket::{ConnectionHandle, Phase, Stats, WebSocketCore};
+
+use crate::codes::{error_code, Failure};
+use crate::envelope::envelope;
+use crate::{Error, Result, SCOPE};
+
+/// The public face over one [`WebSocketCore`]: typed calls that answer typed results, and
+/// [`Gateway::execute`] that answers JSON envelopes.
+///
+/// The free functions (`gateway::websocket_request`, ...) use [`Gateway::global`], over the
+/// per-process core; build your own over a core of your own to keep its registry, limits
+/// and counters apart.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use gateway::{Gateway, ManagerConfig, WebSocketCore};
+///
+/// let gateway = Gateway::new(Arc::new(WebSocketCore::new(ManagerConfig::default().max_connections(4))));
+/// let reply = gateway.request("ws://127.0.0.1:8765", &serde_json::json!({"a": 1}), Duration::from_secs(5), None)?;
+/// # Ok::<(), gateway::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    core: Arc<WebSocketCore>,
+}
+
+static GLOBAL: Lazy<Gateway> = Lazy::new(|| Gateway::new(Arc::clone(WebSocketCore::global())));
+
+/// Where an operation's failure happened, for its details.
+struct Context {
+    url: Option<String>,
+    connection: Option<ConnectionHandle>,
+}
+
+impl Gateway {
+    /// A gateway over `core`.
+    pub fn new(core: Arc<WebSocketCore>) -> Gateway {
+        Gateway { core }
+    }
+
+    /// The gateway over the per-process core ([`WebSocketCore::global`]).
+    pub fn global() -> &'static Gateway {
+        &GLOBAL
+    }
+
+    /// The core this gateway works on.
+    pub fn core(&self) -> &Arc<WebSocketCore> {
+        &self.core
+    }
+
+    /// Runs one operation under its correlation id: the caller's, else the id of the
+    /// request this thread works for, else a new one. Enters the id's span unless it is
+    /// already the current one, so every line below is tagged with it.
+    fn dispatch(&self, operation: Operation) -> (CorrelationId, Result<Outcome>) {
+        let current = debug::current();
+        let cid = match (operation.correlation_id(), &current) {
+            (Some(given), _) => given.clone(),
+            (None, Some(current)) => current.clone(),
+            (None, None) => CorrelationId::generate(),
+        };
+        let span = (current.as_ref() != Some(&cid)).then(|| cid.span());
+        let _entered = span.as_ref().map(|s| cid.enter(s));
+        let name = public_name(&operation);
+        let timer = Timer::start(&SCOPE, name);
+        let result = interface::run(&self.core, operation, &cid);
+        timer.finish();
+        match &result {
+            Ok(_) => debug_line!(SCOPE, "{name} succeeded"),
+            Err(e) => debug_line!(SCOPE, "{name} failed (error_code={})", error_code(e)),
+        }
+        (cid, result)
+    }
+
+    /// Runs a typed operation and answers with its envelope; errors carry the request's
+    /// correlation id, and where they happened (URL, connection) in their details.
+    ///
+    /// ```
+    /// let op = interface::Operation::from_params("get_stats", serde_json::Value::Null).unwrap();
+    /// let e = gateway::Gateway::global().answer(op);
+    /// assert_eq!(e["success"], true);
+    /// ```
+    pub fn answer(&self, operation: Operation) -> Value {
+        let context = Context {
+            url: operation.url().map(redact_url),
+            connection: operation.connection().cloned(),
+        };
+        let (cid, result) = self.dispatch(operation);
+        envelope(&result.map_err(|e| failure_in(&e, &context, &cid)))
+    }
+
+    /// Runs an operation given as JSON (`operation` and its `params` object) and answers
+    /// with the envelope. Never fails: errors are envelopes too.
+    ///
+    /// ```
+    /// let e = gateway::Gateway::global().execute("teleport", serde_json::json!({}));
+    /// assert_eq!(e["error_code"], "UNKNOWN_OPERATION");
+    /// ```
+    pub fn execute(&self, operation: &str, params: Value) -> Value {
+        match Operation::from_params(operation, params) {
+            Ok(op) => self.answer(op),
+            Err(e) => crate::error_envelope(&Failure::from(&e)),
+        }
+    }
+
+    fn typed(&self, operation: Operation) -> Result<Outcome> {
+        self.dispatch(operation).1
+    }
+
+    /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
+    /// answer names it in later calls (and in later warm invocations).
+    ///
+    /// `correlation_id`: `None` uses the current request's or generates one.
+    ///
+    /// ```no_run
+    /// let c = gateway::Gateway::global().connect("ws://127.0.0.1:8765", gateway::DEFAULT_TIMEOUT, Some("req-1"))?;
+    /// assert_eq!(c.correlation_id, "req-1");
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn connect(
+        &self,
+        url: &str,
+        timeout: Duration,
+        correlation_id: Option<&str>,
+    ) -> Result<Connected> {
+        match self.typed(Operation::Connect(ConnectParams {
+            url: url.to_owned(),
+            timeout: Timeout::new(timeout)?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Connected(c) => Ok(c),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sends one JSON message (object or array) on an open connection, within `timeout`
+    /// (`None`: the timeout the connection was opened with).
+    ///
+    /// ```no_run
+    /// gateway::Gateway::global().send("ws-1", &serde_json::json!({"type": "ping"}), None, None)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn send(
+        &self,
+        connection: &str,
+        message: &Value,
+        timeout: Option<Duration>,
+        correlation_id: Option<&str>,
+    ) -> Result<Sent> {
+        match self.typed(Operation::Send(SendParams {
+            connection: connection.into(),
+            message: JsonMessage::new(message.clone())?,
+            timeout: timeout.map(Timeout::new).transpose()?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Sent(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Waits up to `timeout` for the next JSON message on an open connection.
+    ///
+    /// ```no_run
+    /// let r = gateway::Gateway::global().receive("ws-1", std::time::Duration::from_secs(5), None)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn receive(
+        &self,
+        connection: &str,
+        timeout: Duration,
+        correlation_id: Option<&str>,
+    ) -> Result<Received> {
+        match self.typed(Operation::Receive(ReceiveParams {
+            connection: connection.into(),
+            timeout: Timeout::new(timeout)?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Received(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Closes an open connection; the closing handshake takes at most the close timeout,
+    /// or `timeout` when shorter.
+    ///
+    /// ```no_run
+    /// gateway::Gateway::global().close("ws-1", None, None)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn close(
+        &self,
+        connection: &str,
+        timeout: Option<Duration>,
+        correlation_id: Option<&str>,
+    ) -> Result<Closed> {
+        match self.typed(Operation::Close(CloseParams {
+            connection: connection.into(),
+            timeout: timeout.map(Timeout::new).transpose()?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Closed(c) => Ok(c),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Connects, sends `message`, waits for one reply and closes — all within `timeout`.
+    ///
+    /// ```no_run
+    /// let r = gateway::Gateway::global().request(
+    ///     "ws://127.0.0.1:8765", &serde_json::json!({"type": "ping"}), std::time::Duration::from_secs(5), None)?;
+    /// println!("{}", r.response);
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn request(
+        &self,
+        url: &str,
+        message: &Value,
+        timeout: Duration,
+        correlation_id: Option<&str>,
+    ) -> Result<Response> {
+        match self.typed(Operation::Request(RequestParams {
+            url: url.to_owned(),
+            message: JsonMessage::new(message.clone())?,
+            timeout: Timeout::new(timeout)?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Response(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The core's counters.
+    ///
+    /// ```
+    /// assert_eq!(gateway::Gateway::global().get_stats().max_rate_limit, 300);
+    /// ```
+    pub fn get_stats(&self) -> Stats {
+        self.core.stats()
+    }
+
+    /// Zeroes the counters, empties the rate window and closes every open connection, the
+    /// closing handshakes bounded by the close timeout or `timeout` when shorter.
+    ///
+    /// ```
+    /// let done = gateway::Gateway::global().reset(None, None).unwrap();
+    /// assert_eq!(done.correlation_id.len(), 13);
+    /// ```
+    pub fn reset(
+        &self,
+        timeout: Option<Duration>,
+        correlation_id: Option<&str>,
+    ) -> Result<ResetDone> {
+        match self.typed(Operation::Reset(ResetParams {
+            timeout: timeout.map(Timeout::new).transpose()?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Reset(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+/// The name of the public call an operation stands for, for debug and timing lines.
+fn public_name(operation: &Operation) -> &'static str {
+    match operation {
+        Operation::Connect(_) => "websocket_connect",
+        Operation::Send(_) => "websocket_send",
+        Operation::Receive(_) => "websocket_receive",
+        Operation::Close(_) => "websocket_close",
+        Operation::Request(_) => "websocket_request",
+        Operation::GetStats(_) => "websocket_get_stats",
+        Operation::Reset(_) => "websocket_reset",
+    }
+}
+
+fn given(correlation_id: Option<&str>) -> Result<Option<CorrelationId>> {
+    correlation_id
+        .map(|id| {
+            CorrelationId::parse(id)
+                .map_err(|e| Error::invalid_parameter("correlation_id", &e.to_string()))
+        })
+        .transpose()
+}
+
+/// `interface::run` answers each operation with its own outcome; anything else is a defect
+/// reported as an error rather than a panic.
+fn unexpected(outcome: Outcome) -> Error {
+    Error::invalid_parameter(
+        "operation",
+        &format!("answered with an unexpected outcome ({outcome:?})"),
+    )
+}
+
+/// The failure of an operation, with the correlation id and where it happened.
+fn failure_in(e: &Error, context: &Context, cid: &CorrelationId) -> Failure {
+    let mut failure = Failure::from(e);
+    if let Error::Websocket(w) = e {
+        if let (Some(url), true) = (&context.url, w.phase().is_some_and(Phase::is_opening)) {
+            failure = failure.with_detail("url", url.as_str());
+        }
+    }
+    if let Some(handle) = &context.connection {
+        if on_the_connection(e) {
+            failure = failure.with_detail("connection", handle.as_str());
+        }
+    }
+    failure.with_detail("correlation_id", cid.as_str())
+}
+
+/// Whether an error happened on the named connection (rather than before reaching it).
+fn on_the_connection(e: &Error) -> bool {
+    use websocket::Error as W;
+    match e {
+        Error::Websocket(w) => matches!(
+            w,
+            W::Timeout { .. }
+                | W::ConnectionClosed { .. }
+                | W::Protocol { .. }
+                | W::Broken
+                | W::NoConnection { .. }
+                | W::MessageTooLarge {
+                    phase: Phase::Receive,
+                    ..
+                }
+        ),
+        Error::NotJson { .. } | Error::UnexpectedBinary { .. } => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,139 @@
+//! What can go wrong talking to Home Assistant, and how it reads in an envelope.
+
+use gateway::{ErrorCode, Failure};
+use serde_json::Value;
+
+/// Why a Home Assistant call failed.
+///
+/// ```
+/// let err = home_assistant::Error::NoEntity { entity_id: "light.garage".into() };
+/// assert_eq!(err.to_string(), "Home Assistant has no entity 'light.garage'.");
+/// let failure = gateway::Failure::from(&err);
+/// assert_eq!(failure.code, gateway::ErrorCode::HaCommandFailed);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The WebSocket below failed, or a parameter is invalid.
+    #[error(transparent)]
+    Gateway(#[from] gateway::Error),
+    /// Home Assistant refused the access token.
+    #[error("Home Assistant refused the access token.")]
+    AuthFailed {
+        /// Home Assistant's explanation.
+        ha_message: Option<Box<str>>,
+    },
+    /// Home Assistant answered a command with `success: false`.
+    #[error("Home Assistant rejected the command: {} ({}).", .0.message, .0.code)]
+    CommandFailed(Box<CommandFailure>),
+    /// `get_state` found no such entity.
+    #[error("Home Assistant has no entity '{entity_id}'.")]
+    NoEntity {
+        /// The entity asked for.
+        entity_id: Box<str>,
+    },
+    /// A template did not render.
+    #[error("Home Assistant could not render the template.")]
+    TemplateFailed {
+        /// Home Assistant's error.
+        error: Box<Value>,
+    },
+    /// Home Assistant sent a message the protocol does not allow at this point.
+    #[error("Expected {expected} from Home Assistant, got a message of type '{got}'.")]
+    Unexpected {
+        /// What the protocol calls for.
+        expected: &'static str,
+        /// The type that came.
+        got: Box<str>,
+    },
+    /// A required environment variable is missing or unusable.
+    #[error("{message}")]
+    Config {
+        /// The variable.
+        variable: &'static str,
+        /// What is wrong, as a sentence.
+        message: Box<str>,
+    },
+}
+
+/// A command Home Assistant rejected.
+#[derive(Debug)]
+pub struct CommandFailure {
+    /// Home Assistant's error code (`not_found`, `invalid_format`, ...).
+    pub code: String,
+    /// Home Assistant's message.
+    pub message: String,
+    /// The command's `type`, when known.
+    pub command_type: Option<String>,
+}
+
+/// Result of every Home Assistant call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A missing, ill-typed or invalid parameter.
+    pub fn invalid_parameter(name: &str, problem: &str) -> Error {
+        Error::Gateway(gateway::Error::invalid_parameter(name, problem))
+    }
+
+    /// The envelope code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Gateway(e) => gateway::error_code(e),
+            Error::AuthFailed { .. } => ErrorCode::HaAuthFailed,
+            Error::CommandFailed(_) | Error::NoEntity { .. } | Error::TemplateFailed { .. } => {
+                ErrorCode::HaCommandFailed
+            }
+            Error::Unexpected { .. } => ErrorCode::WebsocketReceiveFailed,
+            Error::Config { .. } => ErrorCode::ConfigMissing,
+        }
+    }
+}
+
+impl From<websocket::Error> for Error {
+    fn from(e: websocket::Error) -> Error {
+        Error::Gateway(e.into())
+    }
+}
+
+impl From<&Error> for Failure {
+    fn from(e: &Error) -> Failure {
+        let failure = match e {
+            Error::Gateway(inner) => return Failure::from(inner),
+            other => Failure::new(other.code(), other.to_string()),
+        };
+        match e {
+            Error::AuthFailed { ha_message } => match ha_message {
+                Some(m) => failure.with_detail("ha_message", m.as_ref()),
+                None => failure,
+            },
+            Error::CommandFailed(f) => {
+                let failure = failure
+                    .with_detail("ha_error_code", f.code.as_str())
+                    .with_detail("ha_error_message", f.message.as_str());
+                match &f.command_type {
+                    Some(t) => failure.with_detail("command_type", t.as_str()),
+                    None => failure,
+                }
+            }
+            Error::NoEntity { entity_id } => failure
+                .with_detail("ha_error_code", "not_found")
+                .with_detail("entity_id", entity_id.as_ref()),
+            Error::TemplateFailed { error } => {
+                failure.with_detail("ha_error_message", error.as_ref().clone())
+            }
+            Error::Unexpected { got, .. } => failure.with_detail("message_type", got.as_ref()),
+            Error::Config { variable, .. } => failure.with_detail("variable", *variable),
+            Error::Gateway(_) => failure,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_stays_small() {
+        let size = std::mem::size_of::<super::Error>();
+        assert!(size <= 40, "{size}");
+    }
+}

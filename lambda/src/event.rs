@@ -1,0 +1,146 @@
+//! The event contract: what an event may ask for, read with serde.
+
+use std::str::FromStr;
+
+use home_assistant::Registry;
+use interface::from_event;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Operations handled by the WebSocket gateway.
+pub const WEBSOCKET_OPERATIONS: [&str; 7] = gateway::OPERATION_NAMES;
+
+/// Operations handled by the Home Assistant client (`HA_URL`, `HA_TOKEN`).
+pub const HA_OPERATIONS: [&str; 9] = [
+    "ha_command",
+    "ha_get_states",
+    "ha_get_state",
+    "ha_call_service",
+    "ha_get_config",
+    "ha_get_services",
+    "ha_registry",
+    "ha_render_template",
+    "ha_ping",
+];
+
+/// Every operation an event may name, in documentation order.
+pub fn all_operations() -> Vec<&'static str> {
+    WEBSOCKET_OPERATIONS
+        .iter()
+        .chain(HA_OPERATIONS.iter())
+        .copied()
+        .collect()
+}
+
+/// One Home Assistant operation with its parameters (the common `timeout` and
+/// `correlation_id` are read by the handler).
+///
+/// ```
+/// let op = lambda::HaOperation::from_event(serde_json::json!(
+///     {"operation": "ha_get_state", "entity_id": "light.kitchen"})).unwrap();
+/// assert!(matches!(op, lambda::HaOperation::GetState(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum HaOperation {
+    /// `ha_command`: any command; the client assigns the id.
+    Command(CommandParams),
+    /// `ha_get_states`: all entity states.
+    GetStates,
+    /// `ha_get_state`: one entity's state.
+    GetState(GetStateParams),
+    /// `ha_call_service`: a service call.
+    CallService(CallServiceParams),
+    /// `ha_get_config`: the configuration.
+    GetConfig,
+    /// `ha_get_services`: the services by domain.
+    GetServices,
+    /// `ha_registry`: a registry list.
+    Registry(RegistryParams),
+    /// `ha_render_template`: render a template once.
+    RenderTemplate(RenderTemplateParams),
+    /// `ha_ping`: Home Assistant's application-level ping.
+    Ping,
+}
+
+impl HaOperation {
+    /// Reads an event whose `operation` is one of [`HA_OPERATIONS`]; each operation's
+    /// parameters are read with serde, errors naming the parameter.
+    pub fn from_event(event: Value) -> interface::Result<HaOperation> {
+        let name = event
+            .get("operation")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Ok(match name.as_str() {
+            "ha_command" => HaOperation::Command(from_event(event)?),
+            "ha_get_states" => HaOperation::GetStates,
+            "ha_get_state" => HaOperation::GetState(from_event(event)?),
+            "ha_call_service" => HaOperation::CallService(from_event(event)?),
+            "ha_get_config" => HaOperation::GetConfig,
+            "ha_get_services" => HaOperation::GetServices,
+            "ha_registry" => HaOperation::Registry(from_event(event)?),
+            "ha_render_template" => HaOperation::RenderTemplate(from_event(event)?),
+            "ha_ping" => HaOperation::Ping,
+            other => {
+                return Err(interface::Error::unknown_operation(
+                    other,
+                    "operation",
+                    &all_operations(),
+                ))
+            }
+        })
+    }
+}
+
+/// Parameters of `ha_command`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CommandParams {
+    /// A JSON object with a `type`.
+    pub command: Map<String, Value>,
+}
+
+/// Parameters of `ha_get_state`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GetStateParams {
+    /// `domain.object_id`.
+    pub entity_id: String,
+}
+
+/// Parameters of `ha_call_service`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CallServiceParams {
+    /// The integration domain, such as `light`.
+    pub domain: String,
+    /// The service, such as `turn_on`.
+    pub service: String,
+    /// Optional service data.
+    #[serde(default)]
+    pub service_data: Option<Map<String, Value>>,
+    /// Optional target (`entity_id`, `device_id`, `area_id`).
+    #[serde(default)]
+    pub target: Option<Map<String, Value>>,
+    /// Ask for the service's response.
+    #[serde(default)]
+    pub return_response: Option<bool>,
+}
+
+/// Parameters of `ha_registry`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RegistryParams {
+    /// `entity`, `area` or `device`.
+    #[serde(deserialize_with = "registry")]
+    pub registry: Registry,
+}
+
+/// Parameters of `ha_render_template`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RenderTemplateParams {
+    /// The template.
+    pub template: String,
+}
+
+fn registry<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Registry, D::Error> {
+    let name = String::deserialize(d)?;
+    Registry::from_str(&name)
+        .map_err(|_| serde::de::Error::custom("must be entity, area or device"))
+}
