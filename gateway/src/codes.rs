@@ -159,7 +159,8 @@ pub fn websocket_code(e: &websocket::Error) -> ErrorCode {
         W::Upgrade { source } if matches!(**source, tungstenite::Error::Tls(_)) => {
             ErrorCode::WebsocketTlsFailed
         }
-        W::Upgrade { .. } => ErrorCode::WebsocketConnectFailed,
+        W::Upgrade { .. } | W::UpgradeTooLarge { .. } => ErrorCode::WebsocketConnectFailed,
+        W::InvalidCloseCode => ErrorCode::WebsocketReceiveFailed,
         W::TlsSetup { .. } | W::TlsHandshake { .. } => ErrorCode::WebsocketTlsFailed,
         W::ConnectionClosed { .. } | W::Broken => ErrorCode::WebsocketConnectionClosed,
         W::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
@@ -206,6 +207,14 @@ fn websocket_details(e: &websocket::Error, details: &mut Map<String, Value>) {
             }
         }
         W::Broken => put("reason", "broken by an earlier error".into()),
+        W::UpgradeTooLarge { limit } => {
+            put("phase", Phase::Upgrade.as_str().into());
+            put("max_bytes", (*limit).into());
+        }
+        W::InvalidCloseCode => {
+            put("phase", Phase::Receive.as_str().into());
+            put("frame", "close".into());
+        }
         W::MessageTooLarge { size, limit, phase } => {
             if let Some(size) = size {
                 put("size", (*size).into());
@@ -247,7 +256,9 @@ pub fn error_code(e: &interface::Error) -> ErrorCode {
         I::Websocket(w) => websocket_code(w),
         I::InvalidParameter { .. } => ErrorCode::InvalidParameter,
         I::UnknownOperation(_) => ErrorCode::UnknownOperation,
-        I::NotJson { .. } | I::UnexpectedBinary { .. } => ErrorCode::WebsocketParseFailed,
+        I::NotJson { .. } | I::UnexpectedBinary { .. } | I::UnexpectedText { .. } => {
+            ErrorCode::WebsocketParseFailed
+        }
         _ => ErrorCode::WebsocketReceiveFailed,
     }
 }
@@ -274,8 +285,12 @@ impl From<&interface::Error> for Failure {
                 details.insert("preview".into(), preview.as_ref().into());
                 details.insert("length".into(), (*length).into());
             }
-            I::UnexpectedBinary { length } => {
+            I::UnexpectedBinary { length, .. } => {
                 details.insert("frame".into(), "binary".into());
+                details.insert("length".into(), (*length).into());
+            }
+            I::UnexpectedText { length } => {
+                details.insert("frame".into(), "text".into());
                 details.insert("length".into(), (*length).into());
             }
             _ => {}

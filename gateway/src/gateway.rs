@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use debug::{debug_line, redact_url, CorrelationId, Timer};
 use interface::{
-    CloseParams, Closed, ConnectParams, Connected, JsonMessage, Operation, Outcome, ReceiveParams,
-    Received, RequestParams, ResetDone, ResetParams, Response, SendParams, Sent, Timeout,
+    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Expect, JsonMessage,
+    Operation, Outcome, Payload, ReceiveParams, Received, RequestParams, ResetDone, ResetParams,
+    Response, SendParams, Sent, Timeout,
 };
 use once_cell::sync::Lazy;
 use serde_json::Value;
-use websocket::{ConnectionHandle, Phase, Stats, WebSocketCore};
+use websocket::{ConnectionHandle, Message, Phase, Stats, WebSocketCore};
 
 use crate::codes::{error_code, Failure};
 use crate::envelope::envelope;
@@ -162,7 +163,7 @@ impl Gateway {
     ) -> Result<Sent> {
         match self.typed(Operation::Send(SendParams {
             connection: connection.into(),
-            message: JsonMessage::new(message.clone())?,
+            payload: Payload::Json(JsonMessage::new(message.clone())?),
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
         }))? {
@@ -185,6 +186,7 @@ impl Gateway {
     ) -> Result<Received> {
         match self.typed(Operation::Receive(ReceiveParams {
             connection: connection.into(),
+            expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
         }))? {
@@ -208,6 +210,8 @@ impl Gateway {
     ) -> Result<Closed> {
         match self.typed(Operation::Close(CloseParams {
             connection: connection.into(),
+            code: None,
+            reason: None,
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
         }))? {
@@ -233,11 +237,94 @@ impl Gateway {
     ) -> Result<Response> {
         match self.typed(Operation::Request(RequestParams {
             url: url.to_owned(),
-            message: JsonMessage::new(message.clone())?,
+            payload: Payload::Json(JsonMessage::new(message.clone())?),
+            expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
         }))? {
             Outcome::Response(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Sends one message of any kind (text or binary) on an open connection.
+    ///
+    /// ```no_run
+    /// use gateway::{Gateway, Message};
+    /// Gateway::global().send_message("ws-1", Message::binary(vec![1, 2, 3]), None, None)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn send_message(
+        &self,
+        connection: &str,
+        message: Message,
+        timeout: Option<Duration>,
+        correlation_id: Option<&str>,
+    ) -> Result<Sent> {
+        let payload = match message {
+            Message::Text(text) => Payload::Text(text),
+            Message::Binary(bytes) => Payload::Binary(bytes),
+        };
+        match self.typed(Operation::Send(SendParams {
+            connection: connection.into(),
+            payload,
+            timeout: timeout.map(Timeout::new).transpose()?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Sent(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Waits up to `timeout` for the next message of any kind on an open connection.
+    ///
+    /// ```no_run
+    /// use gateway::{Content, Gateway};
+    /// let r = Gateway::global().receive_message("ws-1", std::time::Duration::from_secs(5), None)?;
+    /// if let Content::Any(message) = r.content {
+    ///     println!("a {} message of {} bytes", message.kind(), message.len());
+    /// }
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn receive_message(
+        &self,
+        connection: &str,
+        timeout: Duration,
+        correlation_id: Option<&str>,
+    ) -> Result<Received> {
+        match self.typed(Operation::Receive(ReceiveParams {
+            connection: connection.into(),
+            expect: Expect::Any,
+            timeout: Timeout::new(timeout)?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Received(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Closes an open connection with a close frame of `code` and `reason`.
+    ///
+    /// ```no_run
+    /// gateway::Gateway::global().close_with("ws-1", 4000, "done", None, None)?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn close_with(
+        &self,
+        connection: &str,
+        code: u16,
+        reason: &str,
+        timeout: Option<Duration>,
+        correlation_id: Option<&str>,
+    ) -> Result<Closed> {
+        match self.typed(Operation::Close(CloseParams {
+            connection: connection.into(),
+            code: Some(CloseCode::new(code)?),
+            reason: Some(CloseReason::new(reason)?),
+            timeout: timeout.map(Timeout::new).transpose()?,
+            correlation_id: given(correlation_id)?,
+        }))? {
+            Outcome::Closed(c) => Ok(c),
             other => Err(unexpected(other)),
         }
     }
@@ -330,13 +417,16 @@ fn on_the_connection(e: &Error) -> bool {
                 | W::ConnectionClosed { .. }
                 | W::Protocol { .. }
                 | W::Broken
+                | W::InvalidCloseCode
                 | W::NoConnection { .. }
                 | W::MessageTooLarge {
                     phase: Phase::Receive,
                     ..
                 }
         ),
-        Error::NotJson { .. } | Error::UnexpectedBinary { .. } => true,
+        Error::NotJson { .. } | Error::UnexpectedBinary { .. } | Error::UnexpectedText { .. } => {
+            true
+        }
         _ => false,
     }
 }

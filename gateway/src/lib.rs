@@ -41,10 +41,10 @@ pub use crate::envelope::{envelope, error_envelope, success_envelope};
 pub use crate::gateway::Gateway;
 pub use crate::singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
 pub use interface::{
-    Closed, Connected, Error, Operation, Outcome, Received, Reply, ResetDone, Response, Sent,
-    Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
+    Closed, Connected, Content, Error, Expect, Operation, Outcome, Received, Reply, ResetDone,
+    Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
 };
-pub use websocket::{ConnectionHandle, ManagerConfig, Phase, Stats, WebSocketCore};
+pub use websocket::{ConnectionHandle, ManagerConfig, Message, Phase, Stats, WebSocketCore};
 
 /// Result of every gateway call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

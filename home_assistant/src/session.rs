@@ -171,7 +171,9 @@ impl HaSession {
             let left = budget.left(Phase::Receive)?;
             let message = gateway::websocket_receive(&self.handle, left, None)
                 .map_err(|e| restate_timeout(e, budget))?
-                .message;
+                .content
+                .into_json()
+                .unwrap_or_default();
             if wanted(&message) {
                 return Ok(message);
             }
@@ -240,7 +242,7 @@ fn authenticate(handle: &str, config: &HaConfig, budget: Budget) -> Result<Strin
 fn receive(handle: &str, budget: Budget) -> Result<Value> {
     let left = budget.left(Phase::Receive)?;
     gateway::websocket_receive(handle, left, None)
-        .map(|r| r.message)
+        .map(|r| r.content.into_json().unwrap_or_default())
         .map_err(|e| restate_timeout(e, budget))
 }
 

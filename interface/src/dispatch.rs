@@ -1,16 +1,16 @@
-//! Running a typed operation on a core: the JSON side of each operation (encoding the
-//! message sent, decoding the reply) and its typed result.
+//! Running a typed operation on a core: the message kinds at the JSON boundary (what is
+//! sent, what the reply is expected to be) and the typed result.
 
 use debug::{debug_line, message_keys, redact_url, CorrelationId};
 use serde_json::Value;
-use websocket::{Message, WebSocketCore};
+use websocket::{CloseFrame, Message, WebSocketCore};
 
+use crate::content::{Content, Payload};
 use crate::error::{Error, Result};
 use crate::operation::{
     CloseParams, ConnectParams, Operation, ReceiveParams, RequestParams, ResetParams, SendParams,
 };
 use crate::outcome::{Closed, Connected, Outcome, Received, ResetDone, Response, Sent};
-use crate::params::JsonMessage;
 use crate::SCOPE;
 
 /// Longest preview of a non-JSON reply quoted in an error.
@@ -42,18 +42,14 @@ pub fn run(
         }
         Operation::Send(SendParams {
             connection,
-            message,
+            payload,
             timeout,
             ..
         }) => {
-            debug_line!(
-                SCOPE,
-                "Operation send (message_keys={})",
-                message_keys(message.get())
-            );
+            log_payload("send", &payload);
             core.send(
                 connection.as_str(),
-                encode(&message),
+                payload.into_message(),
                 timeout.map(|t| t.get()),
             )?;
             Ok(Outcome::Sent(Sent {
@@ -63,27 +59,33 @@ pub fn run(
         }
         Operation::Receive(ReceiveParams {
             connection,
+            expect,
             timeout,
             ..
         }) => {
-            let message = decode(core.receive(connection.as_str(), timeout.get())?)?;
-            debug_line!(
-                SCOPE,
-                "Operation receive answered (message_keys={})",
-                message_keys(&message)
-            );
+            let message = core.receive(connection.as_str(), timeout.get())?;
+            let content = Content::expect(message, expect)?;
+            log_content("receive", &content);
             Ok(Outcome::Received(Received {
-                message,
+                content,
                 connection,
                 correlation_id: cid(),
             }))
         }
         Operation::Close(CloseParams {
             connection,
+            code,
+            reason,
             timeout,
             ..
         }) => {
-            core.close(connection.as_str(), timeout.map(|t| t.get()))?;
+            let frame = (code.is_some() || reason.is_some()).then(|| {
+                CloseFrame::new(
+                    code.map_or(1000, |c| c.get()),
+                    reason.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+                )
+            });
+            core.close(connection.as_str(), frame, timeout.map(|t| t.get()))?;
             Ok(Outcome::Closed(Closed {
                 connection,
                 correlation_id: cid(),
@@ -91,23 +93,17 @@ pub fn run(
         }
         Operation::Request(RequestParams {
             url,
-            message,
+            payload,
+            expect,
             timeout,
             ..
         }) => {
-            debug_line!(
-                SCOPE,
-                "Operation request (message_keys={})",
-                message_keys(message.get())
-            );
-            let reply = decode(core.request(&url, encode(&message), timeout.get())?)?;
-            debug_line!(
-                SCOPE,
-                "Operation request answered (message_keys={})",
-                message_keys(&reply)
-            );
+            log_payload("request", &payload);
+            let reply = core.request(&url, payload.into_message(), timeout.get())?;
+            let content = Content::expect(reply, expect)?;
+            log_content("request", &content);
             Ok(Outcome::Response(Response {
-                response: reply,
+                content,
                 correlation_id: cid(),
                 url: redact_url(&url),
             }))
@@ -122,9 +118,26 @@ pub fn run(
     }
 }
 
-/// A JSON message as one text frame.
-pub fn encode(message: &JsonMessage) -> Message {
-    Message::Text(message.get().to_string())
+/// What was sent, by keys for JSON (never values).
+fn log_payload(operation: &str, payload: &Payload) {
+    if let Some(json) = payload.json() {
+        debug_line!(
+            SCOPE,
+            "Operation {operation} (message_keys={})",
+            message_keys(json)
+        );
+    }
+}
+
+/// What came back, by keys for JSON (never values).
+fn log_content(operation: &str, content: &Content) {
+    if let Some(json) = content.json() {
+        debug_line!(
+            SCOPE,
+            "Operation {operation} answered (message_keys={})",
+            message_keys(json)
+        );
+    }
 }
 
 /// A text frame parsed as JSON; anything else is an error that says what arrived.
@@ -146,6 +159,7 @@ pub fn decode(message: Message) -> Result<Value> {
         }),
         Message::Binary(bytes) => Err(Error::UnexpectedBinary {
             length: bytes.len(),
+            expected: "JSON text frame",
         }),
     }
 }

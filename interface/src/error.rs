@@ -36,8 +36,16 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// A binary message arrived where a text one was expected.
-    #[error("Received a binary frame where a JSON text frame was expected.")]
+    #[error("Received a binary frame where a {expected} was expected.")]
     UnexpectedBinary {
+        /// Its length in bytes.
+        length: usize,
+        /// What was expected ("JSON text frame", "text frame").
+        expected: &'static str,
+    },
+    /// A text message arrived where a binary one was expected.
+    #[error("Received a text frame where a binary frame was expected.")]
+    UnexpectedText {
         /// Its length in bytes.
         length: usize,
     },

@@ -16,17 +16,19 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod content;
 mod dispatch;
 mod error;
 mod operation;
 mod outcome;
 mod params;
 
-pub use dispatch::{decode, encode, run};
+pub use content::{Base64, Content, Expect, Payload};
+pub use dispatch::{decode, run};
 pub use error::{Error, Result, UnknownOperation};
 pub use operation::{
-    CloseParams, ConnectParams, GetStatsParams, Operation, ReceiveParams, RequestParams,
-    ResetParams, SendParams, OPERATION_NAMES,
+    CloseCode, CloseParams, CloseReason, ConnectParams, GetStatsParams, Operation, ReceiveParams,
+    RequestParams, ResetParams, SendParams, OPERATION_NAMES,
 };
 pub use outcome::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
 pub use params::{from_event, JsonMessage, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS};

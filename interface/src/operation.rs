@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use websocket::ConnectionHandle;
 
+use crate::content::{Base64, Expect, Payload};
 use crate::error::{Error, Result};
 use crate::params::{from_event, JsonMessage, Timeout};
 
@@ -29,8 +30,7 @@ pub const OPERATION_NAMES: [&str; 7] = [
 /// let err = Operation::from_event(serde_json::json!({"operation": "jump"})).unwrap_err();
 /// assert!(err.to_string().starts_with("Unknown WebSocket operation: 'jump'."));
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "operation", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
     /// Open a connection and register it.
     Connect(ConnectParams),
@@ -62,18 +62,44 @@ pub struct ConnectParams {
 }
 
 /// Parameters of `send`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SendParams {
     /// The handle `connect` returned.
     pub connection: ConnectionHandle,
-    /// A JSON object or array, sent as one text frame.
-    pub message: JsonMessage,
+    /// What to send: `message` (JSON), `text` or `binary` (base64), exactly one.
+    pub payload: Payload,
     /// Bound on the write; `None` uses the connection's own timeout.
-    #[serde(default)]
     pub timeout: Option<Timeout>,
     /// The caller's id for this request's log lines.
-    #[serde(default)]
     pub correlation_id: Option<CorrelationId>,
+}
+
+/// `send` as the event spells it.
+#[derive(Deserialize)]
+struct SendFields {
+    connection: ConnectionHandle,
+    #[serde(default)]
+    message: Option<JsonMessage>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    binary: Option<Base64>,
+    #[serde(default)]
+    timeout: Option<Timeout>,
+    #[serde(default)]
+    correlation_id: Option<CorrelationId>,
+}
+
+impl TryFrom<SendFields> for SendParams {
+    type Error = Error;
+    fn try_from(f: SendFields) -> Result<SendParams> {
+        Ok(SendParams {
+            connection: f.connection,
+            payload: Payload::from_fields(f.message, f.text, f.binary)?,
+            timeout: f.timeout,
+            correlation_id: f.correlation_id,
+        })
+    }
 }
 
 /// Parameters of `receive`.
@@ -81,6 +107,9 @@ pub struct SendParams {
 pub struct ReceiveParams {
     /// The handle `connect` returned.
     pub connection: ConnectionHandle,
+    /// What to accept (default JSON).
+    #[serde(default)]
+    pub expect: Expect,
     /// Bound on the wait (default 10 s).
     #[serde(default)]
     pub timeout: Timeout,
@@ -94,6 +123,12 @@ pub struct ReceiveParams {
 pub struct CloseParams {
     /// The handle `connect` returned.
     pub connection: ConnectionHandle,
+    /// The close frame's status code (default 1000).
+    #[serde(default)]
+    pub code: Option<CloseCode>,
+    /// The close frame's reason (default empty), at most 123 bytes.
+    #[serde(default)]
+    pub reason: Option<CloseReason>,
     /// Bound on the closing handshake when shorter than the close timeout.
     #[serde(default)]
     pub timeout: Option<Timeout>,
@@ -103,18 +138,110 @@ pub struct CloseParams {
 }
 
 /// Parameters of `request`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestParams {
     /// `ws://` or `wss://` URL.
     pub url: String,
-    /// A JSON object or array.
-    pub message: JsonMessage,
+    /// What to send: `message` (JSON), `text` or `binary` (base64), exactly one.
+    pub payload: Payload,
+    /// What to accept as the reply (default JSON).
+    pub expect: Expect,
     /// Bound on the whole exchange (default 10 s).
-    #[serde(default)]
     pub timeout: Timeout,
     /// The caller's id for this request's log lines.
-    #[serde(default)]
     pub correlation_id: Option<CorrelationId>,
+}
+
+/// `request` as the event spells it.
+#[derive(Deserialize)]
+struct RequestFields {
+    url: String,
+    #[serde(default)]
+    message: Option<JsonMessage>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    binary: Option<Base64>,
+    #[serde(default)]
+    expect: Expect,
+    #[serde(default)]
+    timeout: Timeout,
+    #[serde(default)]
+    correlation_id: Option<CorrelationId>,
+}
+
+impl TryFrom<RequestFields> for RequestParams {
+    type Error = Error;
+    fn try_from(f: RequestFields) -> Result<RequestParams> {
+        Ok(RequestParams {
+            url: f.url,
+            payload: Payload::from_fields(f.message, f.text, f.binary)?,
+            expect: f.expect,
+            timeout: f.timeout,
+            correlation_id: f.correlation_id,
+        })
+    }
+}
+
+/// A close code a client may send: 1000–1003, 1007–1011 or 3000–4999.
+///
+/// ```
+/// use interface::CloseCode;
+/// assert!(CloseCode::new(4000).is_ok());
+/// assert!(CloseCode::new(1005).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u16")]
+pub struct CloseCode(u16);
+
+impl TryFrom<u16> for CloseCode {
+    type Error = &'static str;
+    fn try_from(code: u16) -> std::result::Result<Self, Self::Error> {
+        match code {
+            1000..=1003 | 1007..=1011 | 3000..=4999 => Ok(CloseCode(code)),
+            _ => Err("must be 1000-1003, 1007-1011 or 3000-4999"),
+        }
+    }
+}
+
+impl CloseCode {
+    /// Checks a close code.
+    pub fn new(code: u16) -> Result<CloseCode> {
+        CloseCode::try_from(code).map_err(|p| Error::invalid_parameter("code", p))
+    }
+
+    /// The code.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// A close reason: at most 123 bytes of UTF-8 (a control frame's payload is 125 bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CloseReason(String);
+
+impl TryFrom<String> for CloseReason {
+    type Error = &'static str;
+    fn try_from(reason: String) -> std::result::Result<Self, Self::Error> {
+        if reason.len() <= 123 {
+            Ok(CloseReason(reason))
+        } else {
+            Err("must be at most 123 bytes")
+        }
+    }
+}
+
+impl CloseReason {
+    /// Checks a close reason.
+    pub fn new(reason: &str) -> Result<CloseReason> {
+        CloseReason::try_from(reason.to_owned()).map_err(|p| Error::invalid_parameter("reason", p))
+    }
+
+    /// The reason.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Parameters of `get_stats`.
@@ -141,7 +268,8 @@ impl Operation {
     /// `UNKNOWN_OPERATION`; a missing, ill-typed or invalid parameter `INVALID_PARAMETER`
     /// naming it. (The tag is matched here and each variant's parameters are read with
     /// serde on their own, so an error can name its parameter, which serde's buffered
-    /// internally tagged enums cannot.)
+    /// internally tagged enums cannot; parameters that depend on each other, such as
+    /// exactly one of `message`, `text` and `binary`, are checked right after.)
     ///
     /// ```
     /// use interface::Operation;
@@ -159,10 +287,10 @@ impl Operation {
         };
         Ok(match name.as_str() {
             "connect" => Operation::Connect(from_event(event)?),
-            "send" => Operation::Send(from_event(event)?),
+            "send" => Operation::Send(from_event::<SendFields>(event)?.try_into()?),
             "receive" => Operation::Receive(from_event(event)?),
             "close" => Operation::Close(from_event(event)?),
-            "request" => Operation::Request(from_event(event)?),
+            "request" => Operation::Request(from_event::<RequestFields>(event)?.try_into()?),
             "get_stats" => Operation::GetStats(from_event(event)?),
             "reset" => Operation::Reset(from_event(event)?),
             other => {

@@ -1,8 +1,11 @@
 //! Typed results of the operations; each serializes to the envelope's `data`.
 
+use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::Value;
 use websocket::{ConnectionHandle, Stats};
+
+use crate::content::Content;
 
 /// A success value that can fill a JSON envelope: `data` is its serialization and
 /// `message` its one-line summary.
@@ -37,15 +40,32 @@ pub struct Sent {
     pub correlation_id: String,
 }
 
-/// `receive` succeeded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `receive` succeeded: `{message | text | binary | kind+…, connection, correlation_id}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    /// The JSON message received.
-    pub message: Value,
+    /// What arrived, as expected (JSON in `message`).
+    pub content: Content,
     /// The connection used.
     pub connection: ConnectionHandle,
     /// The operation's correlation id.
     pub correlation_id: String,
+}
+
+impl Received {
+    /// The JSON message, when JSON was expected.
+    pub fn message(&self) -> Option<&Value> {
+        self.content.json()
+    }
+}
+
+impl Serialize for Received {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.content.serialize_fields(&mut map, "message")?;
+        map.serialize_entry("connection", &self.connection)?;
+        map.serialize_entry("correlation_id", &self.correlation_id)?;
+        map.end()
+    }
 }
 
 /// `close` succeeded.
@@ -57,15 +77,32 @@ pub struct Closed {
     pub correlation_id: String,
 }
 
-/// `request` succeeded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `request` succeeded: `{response | text | binary | kind+…, correlation_id, url}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Response {
-    /// The server's JSON reply.
-    pub response: Value,
+    /// The server's reply, as expected (JSON in `response`).
+    pub content: Content,
     /// The operation's correlation id.
     pub correlation_id: String,
     /// The URL without credentials or query string.
     pub url: String,
+}
+
+impl Response {
+    /// The JSON reply, when JSON was expected.
+    pub fn response(&self) -> Option<&Value> {
+        self.content.json()
+    }
+}
+
+impl Serialize for Response {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.content.serialize_fields(&mut map, "response")?;
+        map.serialize_entry("correlation_id", &self.correlation_id)?;
+        map.serialize_entry("url", &self.url)?;
+        map.end()
+    }
 }
 
 /// `reset` succeeded.

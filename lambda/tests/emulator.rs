@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use peers::hostile::{breaching, Breach};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "emulator-token-SECRET";
@@ -201,6 +202,38 @@ fn round_trip_under_cargo_lambda_watch() {
         .invoke(&json!({"operation": "nope"}), Duration::from_secs(60))
         .unwrap();
     assert_eq!(unknown["error_code"], "UNKNOWN_OPERATION");
+
+    // Hostile peers under the real runtime loop (a debug build, where tungstenite's debug
+    // assertions are live): each answer is a clean envelope and the next invocation of
+    // the same warm process succeeds.
+    for (breach, code) in [
+        (
+            Breach::Announce {
+                length: 100 << 20,
+                body: 4 << 20,
+            },
+            "MESSAGE_TOO_LARGE",
+        ),
+        (Breach::InvalidCloseCode, "WEBSOCKET_RECEIVE_FAILED"),
+        (Breach::MaskedFrame, "WEBSOCKET_RECEIVE_FAILED"),
+    ] {
+        let server = breaching(breach);
+        let hostile = watch
+            .invoke(
+                &json!({"operation": "request", "url": server.url(), "message": {}, "timeout": 3}),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        assert_eq!(hostile["error_code"], code, "{breach:?}: {hostile}");
+        let after = watch
+            .invoke(
+                &json!({"operation": "ha_get_config"}),
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        assert_eq!(after["success"], true, "after {breach:?}: {after}");
+        assert_eq!(after["data"]["session"]["reused"], true, "{after}");
+    }
 
     let log = watch.log_text();
     assert!(

@@ -10,6 +10,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod home_assistant;
+pub mod hostile;
 mod server;
 
 use std::io::{Read, Write};

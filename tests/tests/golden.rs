@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lambda::{handle, Invocation};
+use peers::hostile::{breaching, Breach};
 use serde_json::{Map, Value};
 use tests::pki::TestPki;
 use tests::servers::{self, Server};
@@ -41,6 +42,8 @@ impl Peers {
             ("abrupt", servers::abrupt_close()),
             ("refuse", servers::refuse_upgrade()),
             ("tls", servers::tls_echo(&untrusted)),
+            ("big", servers::big_reply(17 << 20)),
+            ("badclose", breaching(Breach::InvalidCloseCode)),
         ];
         let ha = peers::HaStandIn::start("GOLDEN-TOKEN-SECRET").expect("start stand-in");
         let mut ports: BTreeMap<&'static str, u16> = named
@@ -160,7 +163,7 @@ fn the_event_contract_matches_the_golden_files() {
     let mut connection = String::from("ws-0");
     let mut failures = Vec::new();
     let files = golden_files();
-    assert!(files.len() >= 80, "golden files missing: {}", files.len());
+    assert!(files.len() >= 102, "golden files missing: {}", files.len());
     for file in files {
         let name = file
             .file_name()

@@ -215,21 +215,34 @@ fn stand_in_rejects_ids_that_do_not_increase() {
     let conn = gateway::websocket_connect(&ha.url(), T, None).unwrap();
     let h = conn.connection.as_str();
     assert_eq!(
-        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        gateway::websocket_receive(h, T, None)
+            .unwrap()
+            .message()
+            .unwrap()["type"],
         "auth_required"
     );
     gateway::websocket_send(h, &json!({"type": "auth", "access_token": TOKEN}), None).unwrap();
     assert_eq!(
-        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        gateway::websocket_receive(h, T, None)
+            .unwrap()
+            .message()
+            .unwrap()["type"],
         "auth_ok"
     );
     gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), None).unwrap();
     assert_eq!(
-        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        gateway::websocket_receive(h, T, None)
+            .unwrap()
+            .message()
+            .unwrap()["type"],
         "pong"
     );
     gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), None).unwrap();
-    let reply = gateway::websocket_receive(h, T, None).unwrap().message;
+    let reply = gateway::websocket_receive(h, T, None)
+        .unwrap()
+        .content
+        .into_json()
+        .unwrap();
     assert_eq!(reply["success"], false);
     assert_eq!(reply["error"]["code"], "id_reuse");
     gateway::websocket_close(h, None).unwrap();
@@ -243,7 +256,10 @@ fn stand_in_closes_after_auth_invalid() {
     gateway::websocket_receive(h, T, None).unwrap();
     gateway::websocket_send(h, &json!({"type": "auth", "access_token": "nope"}), None).unwrap();
     assert_eq!(
-        gateway::websocket_receive(h, T, None).unwrap().message["type"],
+        gateway::websocket_receive(h, T, None)
+            .unwrap()
+            .message()
+            .unwrap()["type"],
         "auth_invalid"
     );
     let err = gateway::websocket_receive(h, T, None).unwrap_err();

@@ -14,7 +14,7 @@ fn request_echoes_through_the_gateway() {
     let echo = servers::echo();
     let msg = json!({"type": "hello", "data": [1, 2, 3]});
     let reply = gateway::websocket_request(&echo.url(), &msg, T, Some("rt-request")).unwrap();
-    assert_eq!(reply.response, msg);
+    assert_eq!(reply.response().unwrap(), &msg);
     assert_eq!(reply.correlation_id, "rt-request");
     assert_eq!(reply.url, echo.url());
 }
@@ -72,7 +72,7 @@ fn typed_connection_api() {
     let h = c.connection.as_str();
     gateway::websocket_send(h, &json!([1, "two"]), None).unwrap();
     let r = gateway::websocket_receive(h, T, None).unwrap();
-    assert_eq!(r.message, json!([1, "two"]));
+    assert_eq!(r.message().unwrap(), &json!([1, "two"]));
     assert_eq!(r.connection, c.connection);
     gateway::websocket_close(h, None).unwrap();
 }
@@ -81,7 +81,7 @@ fn typed_connection_api() {
 fn pings_are_answered_and_skipped() {
     let server = servers::ping_first();
     let reply = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap();
-    assert_eq!(reply.response, json!({"k": "v"}));
+    assert_eq!(reply.response().unwrap(), &json!({"k": "v"}));
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn localhost_name_is_resolved() {
     let reply =
         gateway::websocket_request(&echo.url_with_host("localhost"), &json!({"a": 1}), T, None)
             .unwrap();
-    assert_eq!(reply.response, json!({"a": 1}));
+    assert_eq!(reply.response().unwrap(), &json!({"a": 1}));
 }
 
 #[test]
@@ -246,7 +246,7 @@ fn ipv6_loopback() {
     };
     assert!(server.url().starts_with("ws://[::1]:"));
     let reply = gateway::websocket_request(&server.url(), &json!({"v6": true}), T, None).unwrap();
-    assert_eq!(reply.response, json!({"v6": true}));
+    assert_eq!(reply.response().unwrap(), &json!({"v6": true}));
     assert_eq!(reply.url, server.url());
 }
 
@@ -275,4 +275,86 @@ fn a_busy_connection_makes_the_second_caller_wait_at_most_its_timeout() {
         assert_eq!(tests::failure(&first).code, ErrorCode::WebsocketTimeout);
     });
     gateway::websocket_close(&h, None).unwrap();
+}
+
+#[test]
+fn close_frames_carry_their_code_and_reason_both_ways() {
+    use std::sync::{Arc, Mutex};
+    use tungstenite::protocol::frame::coding::CloseCode;
+    use tungstenite::protocol::CloseFrame;
+
+    // The server closes with 4001 "bye" after the first message.
+    let closer = servers::Server::start(
+        "ws",
+        Arc::new(|stream| {
+            if let Ok(mut ws) = tungstenite::accept(stream) {
+                let _ = ws.read();
+                let _ = ws.close(Some(CloseFrame {
+                    code: CloseCode::from(4001),
+                    reason: "bye".into(),
+                }));
+                while ws.read().is_ok() {}
+            }
+        }),
+    )
+    .unwrap();
+    let e = gateway::websocket_execute(
+        "request",
+        json!({"url": closer.url(), "message": {}, "timeout": 3}),
+    );
+    assert_eq!(e["error_code"], "WEBSOCKET_CONNECTION_CLOSED", "{e}");
+    assert_eq!(e["details"]["close_code"], 4001, "{e}");
+    assert_eq!(e["details"]["reason"], "bye", "{e}");
+
+    // The client's code and reason reach the server.
+    let seen: Arc<Mutex<Option<(u16, String)>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let listener = servers::Server::start(
+        "ws",
+        Arc::new(move |stream| {
+            if let Ok(mut ws) = tungstenite::accept(stream) {
+                while let Ok(m) = ws.read() {
+                    if let tungstenite::Message::Close(Some(frame)) = m {
+                        if let Ok(mut s) = record.lock() {
+                            *s = Some((u16::from(frame.code), frame.reason.to_string()));
+                        }
+                    }
+                }
+            }
+        }),
+    )
+    .unwrap();
+    let g = gateway::Gateway::global();
+    let c = g.connect(&listener.url(), T, None).unwrap();
+    g.close_with(c.connection.as_str(), 4002, "finished", None, None)
+        .unwrap();
+    let deadline = std::time::Instant::now() + T;
+    while seen.lock().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        Some((4002, "finished".to_owned()))
+    );
+}
+
+#[test]
+fn text_and_binary_messages_through_the_typed_gateway() {
+    use gateway::{Content, Message};
+    let echo = servers::echo();
+    let g = gateway::Gateway::global();
+    let c = g.connect(&echo.url(), T, None).unwrap();
+    let h = c.connection.as_str();
+    g.send_message(h, Message::text("words"), None, None)
+        .unwrap();
+    g.send_message(h, Message::binary(vec![0, 1, 255]), None, None)
+        .unwrap();
+    let first = g.receive_message(h, T, None).unwrap();
+    assert_eq!(first.content, Content::Any(Message::text("words")));
+    let second = g.receive_message(h, T, None).unwrap();
+    assert_eq!(
+        second.content,
+        Content::Any(Message::binary(vec![0, 1, 255]))
+    );
+    g.close(h, None, None).unwrap();
 }

@@ -6,7 +6,7 @@ use tungstenite::error::ProtocolError;
 use tungstenite::WebSocket;
 
 use crate::error::{Error, Phase, Result};
-use crate::message::Message;
+use crate::message::{text_of, CloseFrame, Message};
 use crate::stream::{is_disconnect, is_timeout, Stream};
 
 /// An open connection, owned by whoever opened it: the registry of a
@@ -89,16 +89,12 @@ impl Connection {
                 .read()
                 .map_err(|e| socket_error(e, Phase::Receive, timeout))?;
             match frame {
-                tungstenite::Message::Text(text) => return Ok(Message::Text(text.to_string())),
+                tungstenite::Message::Text(text) => return Ok(Message::Text(text_of(text))),
                 tungstenite::Message::Binary(bytes) => return Ok(Message::Binary(bytes.into())),
                 tungstenite::Message::Close(frame) => {
-                    return Err(Error::ConnectionClosed {
-                        code: frame.as_ref().map(|f| u16::from(f.code)),
-                        reason: frame
-                            .filter(|f| !f.reason.is_empty())
-                            .map(|f| f.reason.as_str().into()),
-                        phase: None,
-                    })
+                    // tungstenite queued the closing reply; send it before the socket goes.
+                    let _ = self.ws.flush();
+                    return Err(closed_by_peer(frame));
                 }
                 tungstenite::Message::Ping(_)
                 | tungstenite::Message::Pong(_)
@@ -107,19 +103,43 @@ impl Connection {
         }
     }
 
-    /// The closing handshake: send a Close frame and wait for the server's, within
-    /// `timeout`. A broken connection, or a zero timeout, just drops the socket. Errors are
-    /// not reported: the connection is gone either way.
-    pub fn close(mut self, timeout: Duration) {
+    /// The closing handshake: send a Close frame (`frame`, or a plain one) and wait for the
+    /// server's, within `timeout`. A broken connection, or a zero timeout, just drops the
+    /// socket. Errors are not reported: the connection is gone either way.
+    pub fn close(mut self, timeout: Duration, frame: Option<CloseFrame>) {
         if timeout.is_zero() || self.broken {
             return;
         }
         self.ws.get_mut().set_deadline(Instant::now() + timeout);
-        if self.ws.close(None).is_err() {
+        if self.ws.close(frame.map(CloseFrame::into_frame)).is_err() {
             return;
         }
         // Drain until the server's Close arrives or the deadline passes; any error ends it.
         while self.ws.read().is_ok() {}
+    }
+}
+
+/// What a close frame from the server means for the caller.
+///
+/// tungstenite replaces a close code the protocol does not allow (RFC 6455 §7.4) by 1002
+/// with the reason "Protocol violation" before handing the frame over, so that signature
+/// is reported as the violation it stands for.
+fn closed_by_peer(frame: Option<tungstenite::protocol::CloseFrame>) -> Error {
+    use tungstenite::protocol::frame::coding::CloseCode;
+    match frame {
+        Some(f) if f.code == CloseCode::Protocol && f.reason.as_str() == "Protocol violation" => {
+            Error::InvalidCloseCode
+        }
+        Some(f) => Error::ConnectionClosed {
+            code: Some(u16::from(f.code)),
+            reason: (!f.reason.is_empty()).then(|| f.reason.as_str().into()),
+            phase: None,
+        },
+        None => Error::ConnectionClosed {
+            code: None,
+            reason: None,
+            phase: None,
+        },
     }
 }
 

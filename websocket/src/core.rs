@@ -12,7 +12,7 @@ use tungstenite::protocol::WebSocketConfig;
 use crate::config::ManagerConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Phase, Result};
-use crate::message::Message;
+use crate::message::{CloseFrame, Message};
 use crate::rate_limit::RateLimiter;
 use crate::registry::{ConnectionHandle, Registry, Slot};
 use crate::stats::Stats;
@@ -44,7 +44,7 @@ struct Books {
 /// let handle = core.connect("ws://127.0.0.1:8765", Duration::from_secs(5))?;
 /// core.send(handle.as_str(), Message::text("hello"), None)?;
 /// let next = core.receive(handle.as_str(), Duration::from_secs(5))?;
-/// core.close(handle.as_str(), None)?;
+/// core.close(handle.as_str(), None, None)?;
 /// # Ok::<(), websocket::Error>(())
 /// ```
 #[derive(Debug)]
@@ -197,7 +197,7 @@ impl WebSocketCore {
     /// ```no_run
     /// let core = websocket::WebSocketCore::global();
     /// let handle = core.connect("ws://127.0.0.1:8765", std::time::Duration::from_secs(5))?;
-    /// core.close(handle.as_str(), None)?;
+    /// core.close(handle.as_str(), None, None)?;
     /// # Ok::<(), websocket::Error>(())
     /// ```
     pub fn connect(&self, url: &str, timeout: Duration) -> Result<ConnectionHandle> {
@@ -302,15 +302,20 @@ impl WebSocketCore {
         })
     }
 
-    /// Closes a registered connection and removes it from the registry. The closing
-    /// handshake is bounded by the close timeout (1 s by default), or by `timeout` when
-    /// shorter.
+    /// Closes a registered connection and removes it from the registry, sending `frame`
+    /// (a code and reason) or a plain close frame. The closing handshake is bounded by the
+    /// close timeout (1 s by default), or by `timeout` when shorter.
     ///
     /// ```no_run
-    /// websocket::WebSocketCore::global().close("ws-1", None)?;
+    /// websocket::WebSocketCore::global().close("ws-1", None, None)?;
     /// # Ok::<(), websocket::Error>(())
     /// ```
-    pub fn close(&self, handle: &str, timeout: Option<Duration>) -> Result<()> {
+    pub fn close(
+        &self,
+        handle: &str,
+        frame: Option<CloseFrame>,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         self.admitted("close", || {
             let mut budget = self.books.lock().config.close_timeout;
             if let Some(t) = timeout {
@@ -329,7 +334,7 @@ impl WebSocketCore {
                         "Closing connection (connection={handle}, url={})",
                         conn.url()
                     );
-                    conn.close(deadline.saturating_duration_since(Instant::now()));
+                    conn.close(deadline.saturating_duration_since(Instant::now()), frame);
                 }
             }
             Ok(())
@@ -384,7 +389,7 @@ impl WebSocketCore {
                     .min(deadline.saturating_duration_since(Instant::now())),
             };
             let timer = Timer::start(&SCOPE, "close");
-            conn.close(close_budget);
+            conn.close(close_budget, None);
             timer.finish();
             let reply = exchange?;
             self.record(|s| s.messages_received_count += 1);
@@ -433,7 +438,7 @@ impl WebSocketCore {
             // A connection busy in another thread is dropped when that thread lets go of it.
             if let Some(mut guard) = slot.connection.try_lock_for(left) {
                 if let Some(conn) = guard.take() {
-                    conn.close(deadline.saturating_duration_since(Instant::now()));
+                    conn.close(deadline.saturating_duration_since(Instant::now()), None);
                 }
             }
         }

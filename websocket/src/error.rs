@@ -155,6 +155,16 @@ pub enum Error {
         /// The step that found it closed.
         phase: Option<Phase>,
     },
+    /// The server sent a close frame whose code the protocol does not allow (such as 999,
+    /// 1005 or 5000): a protocol violation, not a normal close.
+    #[error("The server sent a close frame with a close code the protocol does not allow.")]
+    InvalidCloseCode,
+    /// The server's answer to the upgrade request is larger than the limit.
+    #[error("The server's upgrade response exceeds {limit} bytes.")]
+    UpgradeTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// A message is above the size limit (`size` is known for messages sent).
     #[error("{}", too_large_message(*size, *limit))]
     MessageTooLarge {
@@ -218,7 +228,10 @@ impl Error {
             Error::Resolve(_) => Some(Phase::Resolve),
             Error::Connect { .. } => Some(Phase::Connect),
             Error::TlsHandshake { .. } => Some(Phase::TlsHandshake),
-            Error::UpgradeRefused { .. } | Error::Upgrade { .. } => Some(Phase::Upgrade),
+            Error::UpgradeRefused { .. }
+            | Error::Upgrade { .. }
+            | Error::UpgradeTooLarge { .. } => Some(Phase::Upgrade),
+            Error::InvalidCloseCode => Some(Phase::Receive),
             Error::InvalidUrl { .. }
             | Error::InvalidCertificate { .. }
             | Error::TlsSetup { .. }
@@ -235,6 +248,7 @@ impl Error {
             self,
             Error::ConnectionClosed { .. }
                 | Error::Protocol { .. }
+                | Error::InvalidCloseCode
                 | Error::Broken
                 | Error::MessageTooLarge {
                     phase: Phase::Receive,

@@ -37,11 +37,11 @@ pub use crate::config::ManagerConfig;
 pub use crate::connection::Connection;
 pub use crate::core::WebSocketCore;
 pub use crate::error::{Error, Phase, ResolveFailure, Result};
-pub use crate::message::Message;
+pub use crate::message::{CloseFrame, Message};
 pub use crate::rate_limit::RateLimiter;
 pub use crate::registry::ConnectionHandle;
 pub use crate::stats::Stats;
-pub use crate::transport::parse_url;
+pub use crate::transport::{parse_url, MAX_UPGRADE_RESPONSE};
 
 /// This layer's debug switches: `WEBSOCKET_DEBUG_MODE`, `WEBSOCKET_DEBUG_TIMING`.
 pub static SCOPE: debug::Scope = debug::Scope::new("WEBSOCKET");

@@ -9,16 +9,33 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
-/// TCP with a deadline.
+/// The error a read answers once more than the upgrade's byte budget was read.
+#[derive(Debug)]
+pub(crate) struct UpgradeBudgetSpent;
+
+impl std::fmt::Display for UpgradeBudgetSpent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the upgrade response is too large")
+    }
+}
+
+impl std::error::Error for UpgradeBudgetSpent {}
+
+/// TCP with a deadline, and while upgrading a budget of bytes it may read.
 #[derive(Debug)]
 pub(crate) struct DeadlineTcp {
     tcp: TcpStream,
     deadline: Instant,
+    read_budget: Option<usize>,
 }
 
 impl DeadlineTcp {
     pub(crate) fn new(tcp: TcpStream, deadline: Instant) -> Self {
-        DeadlineTcp { tcp, deadline }
+        DeadlineTcp {
+            tcp,
+            deadline,
+            read_budget: None,
+        }
     }
 
     fn remaining(&self) -> io::Result<std::time::Duration> {
@@ -37,8 +54,25 @@ impl DeadlineTcp {
 impl Read for DeadlineTcp {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.remaining()?;
+        let buf = match self.read_budget {
+            Some(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    UpgradeBudgetSpent,
+                ))
+            }
+            Some(budget) => {
+                let n = buf.len().min(budget);
+                &mut buf[..n]
+            }
+            None => buf,
+        };
         self.tcp.set_read_timeout(Some(left))?;
-        self.tcp.read(buf)
+        let n = self.tcp.read(buf)?;
+        if let Some(budget) = &mut self.read_budget {
+            *budget -= n;
+        }
+        Ok(n)
     }
 }
 
@@ -72,6 +106,12 @@ impl Stream {
     /// Sets the instant after which reads and writes fail with `WouldBlock`.
     pub(crate) fn set_deadline(&mut self, deadline: Instant) {
         self.tcp_mut().deadline = deadline;
+    }
+
+    /// Limits the bytes reads may return from now on (`None`: no limit). While TLS is on,
+    /// the limit counts the encrypted bytes, which are never fewer.
+    pub(crate) fn set_read_budget(&mut self, budget: Option<usize>) {
+        self.tcp_mut().read_budget = budget;
     }
 }
 

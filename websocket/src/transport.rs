@@ -15,7 +15,7 @@ use tungstenite::WebSocket;
 use url::Url;
 
 use crate::error::{Error, Phase, ResolveFailure, Result};
-use crate::stream::{is_timeout, DeadlineTcp, Stream};
+use crate::stream::{is_timeout, DeadlineTcp, Stream, UpgradeBudgetSpent};
 use crate::SCOPE;
 
 /// Parses a WebSocket URL: it must parse, use `ws` or `wss`, and name a host. Problems are
@@ -98,8 +98,9 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     };
 
     let timer = Timer::start(&SCOPE, "connect.upgrade");
-    let ws = upgrade(dial, stream)?;
+    let mut ws = upgrade(dial, stream)?;
     timer.finish();
+    ws.get_mut().set_read_budget(None);
     Ok(ws)
 }
 
@@ -185,7 +186,12 @@ fn handshake_tls(
     }
 }
 
-fn upgrade(dial: &Dial<'_>, stream: Stream) -> Result<WebSocket<Stream>> {
+/// The most an upgrade response may take: enough for any real server's headers, far less
+/// than a hostile one could send.
+pub const MAX_UPGRADE_RESPONSE: usize = 64 << 10;
+
+fn upgrade(dial: &Dial<'_>, mut stream: Stream) -> Result<WebSocket<Stream>> {
+    stream.set_read_budget(Some(MAX_UPGRADE_RESPONSE));
     let mut attempt =
         tungstenite::client::client_with_config(dial.url.as_str(), stream, Some(dial.config));
     loop {
@@ -204,6 +210,15 @@ fn upgrade(dial: &Dial<'_>, stream: Stream) -> Result<WebSocket<Stream>> {
 
 fn upgrade_error(dial: &Dial<'_>, e: tungstenite::Error) -> Error {
     match e {
+        tungstenite::Error::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<UpgradeBudgetSpent>()) =>
+        {
+            Error::UpgradeTooLarge {
+                limit: MAX_UPGRADE_RESPONSE,
+            }
+        }
         tungstenite::Error::Io(io) if is_timeout(&io) || dial.expired() => {
             dial.timeout(Phase::Upgrade)
         }
