@@ -51,6 +51,17 @@ impl ManagerConfig {
         self
     }
 
+    /// Turns the rate limit off (tools and test harnesses that must not be throttled).
+    ///
+    /// ```
+    /// let config = websocket::ManagerConfig::default().without_rate_limit();
+    /// assert_eq!(config.rate_limit_max, usize::MAX);
+    /// ```
+    pub fn without_rate_limit(mut self) -> Self {
+        self.rate_limit_max = usize::MAX;
+        self
+    }
+
     /// Sets the largest message in bytes (default 16 MiB).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
