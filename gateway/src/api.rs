@@ -63,7 +63,7 @@ pub fn websocket_send_with_timeout(
 ///
 /// ```no_run
 /// let r = gateway::websocket_receive("ws-1", std::time::Duration::from_secs(5), None)?;
-/// println!("{}", r.message);
+/// println!("{:?}", r.message());
 /// # Ok::<(), gateway::Error>(())
 /// ```
 pub fn websocket_receive(
@@ -108,7 +108,7 @@ pub fn websocket_close_with_timeout(
 ///     std::time::Duration::from_secs(5),
 ///     None,
 /// )?;
-/// println!("{}", r.response);
+/// println!("{:?}", r.response());
 /// # Ok::<(), gateway::Error>(())
 /// ```
 pub fn websocket_request(

@@ -225,7 +225,7 @@ impl Gateway {
     /// ```no_run
     /// let r = gateway::Gateway::global().request(
     ///     "ws://127.0.0.1:8765", &serde_json::json!({"type": "ping"}), std::time::Duration::from_secs(5), None)?;
-    /// println!("{}", r.response);
+    /// println!("{:?}", r.response());
     /// # Ok::<(), gateway::Error>(())
     /// ```
     pub fn request(

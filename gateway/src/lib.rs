@@ -9,7 +9,7 @@
 //! // One request: connect, send, receive, close.
 //! let reply = gateway::websocket_request("wss://example.com/ws", &json!({"type": "ping"}),
 //!                                        Duration::from_secs(10), None)?;
-//! println!("{} (correlation id {})", reply.response, reply.correlation_id);
+//! println!("{:?} (correlation id {})", reply.response(), reply.correlation_id);
 //!
 //! // A connection that lives on between calls (and warm Lambda invocations).
 //! let conn = gateway::websocket_connect("wss://example.com/ws", Duration::from_secs(10), None)?;

@@ -7,7 +7,7 @@
 //! let gateway = tests::own_gateway(gateway::ManagerConfig::default());
 //! let reply = gateway.request(&echo.url(), &serde_json::json!({"a": 1}),
 //!     std::time::Duration::from_secs(5), None).unwrap();
-//! assert_eq!(reply.response["a"], 1);
+//! assert_eq!(reply.response().unwrap()["a"], 1);
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
