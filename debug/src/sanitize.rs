@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A URL fit for logs: userinfo, query string and fragment removed. Text that does not
 /// parse as a URL is replaced, since it could be anything, a token included.
@@ -39,25 +39,78 @@ pub fn redact_url(raw: &str) -> String {
     out
 }
 
-/// The keys of a JSON message, in order, as `['type', 'data']`; never the values.
-/// Arrays show their length, scalars their kind.
+/// The keys of a JSON message given as text, in order, as `['type', 'data']`; never the
+/// values. Arrays show their length, scalars their kind. No tree is built: values are
+/// skipped as they are read.
 ///
 /// ```
-/// let msg = serde_json::json!({"type": "auth", "access_token": "secret"});
-/// assert_eq!(debug::message_keys(&msg), "['type', 'access_token']");
-/// assert_eq!(debug::message_keys(&serde_json::json!([1, 2])), "<array of 2>");
+/// assert_eq!(debug::message_keys(r#"{"type": "auth", "access_token": "secret"}"#), "['type', 'access_token']");
+/// assert_eq!(debug::message_keys("[1, 2]"), "<array of 2>");
+/// assert_eq!(debug::message_keys("not json"), "<not json>");
 /// ```
-pub fn message_keys(message: &Value) -> String {
-    match message {
-        Value::Object(map) => {
-            let keys: Vec<String> = map.keys().map(|k| format!("'{k}'")).collect();
-            format!("[{}]", keys.join(", "))
+pub fn message_keys(json: &str) -> String {
+    serde_json::from_str::<Shape>(json)
+        .map(|shape| shape.0)
+        .unwrap_or_else(|_| "<not json>".to_owned())
+}
+
+/// What [`message_keys`] shows of a JSON value.
+struct Shape(String);
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<IgnoredAny>()?;
+            keys.push(format!("'{key}'"));
         }
-        Value::Array(items) => format!("<array of {}>", items.len()),
-        Value::Null => "<null>".to_owned(),
-        Value::Bool(_) => "<bool>".to_owned(),
-        Value::Number(_) => "<number>".to_owned(),
-        Value::String(_) => "<string>".to_owned(),
+        Ok(Shape(format!("[{}]", keys.join(", "))))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        let mut n = 0usize;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(Shape(format!("<array of {n}>")))
+    }
+
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape("<null>".into()))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape("<bool>".into()))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape("<number>".into()))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+        Ok(Shape("<number>".into()))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+        Ok(Shape("<number>".into()))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape("<string>".into()))
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use websocket::{ConnectionHandle, Message, Phase, Stats, WebSocketCore};
 
 use crate::codes::{error_code, Failure};
-use crate::envelope::envelope;
+use crate::envelope::Envelope;
 use crate::{Error, Result, SCOPE};
 
 /// The public face over one [`WebSocketCore`]: typed calls that answer typed results, and
@@ -92,15 +92,29 @@ impl Gateway {
     /// ```
     /// let op = interface::Operation::from_params("get_stats", serde_json::Value::Null).unwrap();
     /// let e = gateway::Gateway::global().answer(op);
-    /// assert_eq!(e["success"], true);
+    /// assert!(e.is_success());
     /// ```
-    pub fn answer(&self, operation: Operation) -> Value {
+    pub fn answer(&self, operation: Operation) -> Envelope {
         let context = Context {
             url: operation.url().map(redact_url),
             connection: operation.connection().cloned(),
         };
         let (cid, result) = self.dispatch(operation);
-        envelope(&result.map_err(|e| failure_in(&e, &context, &cid)))
+        Envelope::of(&result.map_err(|e| failure_in(&e, &context, &cid)))
+    }
+
+    /// Runs an operation given as an event's JSON text (`{"operation": ..., ...}`) and
+    /// answers with its envelope; nothing but the operation is built from the text.
+    ///
+    /// ```
+    /// let e = gateway::Gateway::global().answer_text(r#"{"operation": "get_stats"}"#);
+    /// assert!(e.is_success());
+    /// ```
+    pub fn answer_text(&self, event: &str) -> Envelope {
+        match Operation::from_event_text(event) {
+            Ok(op) => self.answer(op),
+            Err(e) => Envelope::failure(&Failure::from(&e)),
+        }
     }
 
     /// Runs an operation given as JSON (`operation` and its `params` object) and answers
@@ -112,7 +126,7 @@ impl Gateway {
     /// ```
     pub fn execute(&self, operation: &str, params: Value) -> Value {
         match Operation::from_params(operation, params) {
-            Ok(op) => self.answer(op),
+            Ok(op) => self.answer(op).to_value(),
             Err(e) => crate::error_envelope(&Failure::from(&e)),
         }
     }
@@ -163,7 +177,7 @@ impl Gateway {
     ) -> Result<Sent> {
         match self.typed(Operation::Send(SendParams {
             connection: connection.into(),
-            payload: Payload::Json(JsonMessage::new(message.clone())?),
+            payload: Payload::Json(JsonMessage::new(message)?),
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
         }))? {
@@ -237,7 +251,7 @@ impl Gateway {
     ) -> Result<Response> {
         match self.typed(Operation::Request(RequestParams {
             url: url.to_owned(),
-            payload: Payload::Json(JsonMessage::new(message.clone())?),
+            payload: Payload::Json(JsonMessage::new(message)?),
             expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,

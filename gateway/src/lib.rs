@@ -37,7 +37,7 @@ pub use crate::api::{
     websocket_send_with_timeout,
 };
 pub use crate::codes::{error_code, websocket_code, ErrorCode, Failure};
-pub use crate::envelope::{envelope, error_envelope, success_envelope};
+pub use crate::envelope::{envelope, error_envelope, success_envelope, Envelope};
 pub use crate::gateway::Gateway;
 pub use crate::singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
 pub use interface::{

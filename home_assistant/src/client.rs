@@ -2,16 +2,20 @@
 
 use std::time::{Duration, Instant};
 
+use std::borrow::Cow;
+
 use debug::{debug_line, CorrelationId};
 use gateway::{Phase, Timeout};
 use parking_lot::Mutex;
-use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::config::HaConfig;
 use crate::error::{CommandFailure, Error, Result};
 use crate::pool;
-use crate::session::{Budget, HaSession};
+use crate::protocol::{HaFailure, HaMessage};
+use crate::session::{Budget, Command, HaSession};
 use crate::stats::{bump, AUTHS, RECONNECTS, REUSED};
 use crate::SCOPE;
 
@@ -115,11 +119,56 @@ impl ServiceCall {
     }
 }
 
-/// What the last call ran on: the connection, Home Assistant's version, and whether a warm
+/// Home Assistant's answer, kept as the JSON text it sent: passing it on costs its size,
+/// not a tree. [`HaResult::to_value`] builds a value for callers that want one.
+///
+/// ```
+/// let r = home_assistant::HaResult::from_json(r#"{"state":"on"}"#).unwrap();
+/// assert_eq!(r.to_value()["state"], "on");
+/// assert_eq!(r.as_str(), r#"{"state":"on"}"#);
+/// ```
+#[derive(Debug, Clone)]
+pub struct HaResult(Box<RawValue>);
+
+impl HaResult {
+    /// A result from JSON text (checked).
+    pub fn from_json(text: &str) -> Result<HaResult> {
+        RawValue::from_string(text.to_owned())
+            .map(HaResult)
+            .map_err(|e| Error::invalid_parameter("result", &format!("is not JSON ({e})")))
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The raw JSON.
+    pub fn raw(&self) -> &RawValue {
+        &self.0
+    }
+
+    /// The result as a value.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl Serialize for HaResult {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// What the last call ran on: the session, Home Assistant's version, and whether a warm
 /// session was reused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionInfo {
-    /// The gateway connection handle.
+    /// The session's name (`ha-<n>`): Home Assistant's connections are its own, not
+    /// handles of the gateway.
     pub connection: String,
     /// Home Assistant's version from `auth_ok`.
     pub ha_version: String,
@@ -132,13 +181,15 @@ pub struct SessionInfo {
 /// Sessions are shared: a client for the same URL and token reuses the authenticated
 /// session a previous client left open, after a liveness check (a Home Assistant `ping`).
 /// A dead session is replaced transparently. A command that was sent but not answered in
-/// time fails with `WEBSOCKET_TIMEOUT` and is never sent again.
+/// time fails with `WEBSOCKET_TIMEOUT` and is never sent again. Every step — connecting,
+/// authenticating, the liveness check, closing a dead session — is cut to the call's
+/// timeout.
 ///
 /// ```no_run
 /// use std::time::Duration;
 /// use home_assistant::{HaClient, HaConfig, ServiceCall};
 /// let client = HaClient::new(HaConfig::from_env()?, None)?;
-/// let states = client.get_states(Duration::from_secs(10))?;
+/// let states = client.get_states(Duration::from_secs(10))?.to_value();
 /// client.call_service(
 ///     &ServiceCall::new("light", "turn_on").target(serde_json::json!({"entity_id": "light.kitchen"})),
 ///     Duration::from_secs(10),
@@ -173,11 +224,10 @@ impl HaClient {
         })
     }
 
-    /// The correlation id threaded through this client's calls.
+    /// The correlation id of this client's calls.
     ///
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
-    /// # let t = std::time::Duration::from_secs(5);
     /// assert!(!client.correlation_id().is_empty());
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
@@ -222,14 +272,13 @@ impl HaClient {
                     Ok(()) => {
                         debug_line!(
                             SCOPE,
-                            "Reusing session (connection={}, ha_version={})",
-                            session.handle,
+                            "Reusing session (session={}, ha_version={})",
+                            session.name,
                             session.ha_version
                         );
                         bump(&REUSED);
                         reused = true;
                     }
-                    Err(e) if budget.left(Phase::Connect).is_err() => return Err(e),
                     Err(e) => {
                         debug_line!(
                             SCOPE,
@@ -237,9 +286,11 @@ impl HaClient {
                             e.code()
                         );
                         if let Some(dead) = slot.take() {
-                            dead.close();
+                            dead.close(budget);
                         }
                         bump(&RECONNECTS);
+                        // No time left for a new session: answer now.
+                        budget.left(Phase::Connect)?;
                     }
                 }
             }
@@ -254,22 +305,16 @@ impl HaClient {
         };
         *verified = true;
         *self.info.lock() = Some(SessionInfo {
-            connection: session.handle.clone(),
+            connection: session.name.clone(),
             ha_version: session.ha_version.clone(),
             reused,
         });
         let result = body(session, budget);
-        if let Err(e) = &result {
-            if matches!(
-                e.code(),
-                gateway::ErrorCode::WebsocketConnectionClosed
-                    | gateway::ErrorCode::WebsocketNoConnection
-            ) {
-                if let Some(dead) = slot.take() {
-                    dead.close();
-                }
-                *verified = false;
+        if result.as_ref().is_err_and(Error::breaks_session) {
+            if let Some(dead) = slot.take() {
+                dead.close(budget);
             }
+            *verified = false;
         }
         result
     }
@@ -282,25 +327,26 @@ impl HaClient {
     /// let r = client.command(serde_json::json!({"type": "get_panels"}), std::time::Duration::from_secs(5))?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn command(&self, command: Value, timeout: Duration) -> Result<Value> {
-        let map = match command {
-            Value::Object(map) => map,
-            _ => return Err(Error::invalid_parameter("command", "must be a JSON object")),
+    pub fn command(&self, command: Value, timeout: Duration) -> Result<HaResult> {
+        let Value::Object(mut fields) = command else {
+            return Err(Error::invalid_parameter("command", "must be a JSON object"));
         };
-        if !map.get("type").is_some_and(Value::is_string) {
+        let Some(Value::String(kind)) = fields.remove("type") else {
             return Err(Error::invalid_parameter("command", "needs a string 'type'"));
-        }
-        if map.contains_key("id") {
+        };
+        if fields.contains_key("id") {
             return Err(Error::invalid_parameter(
                 "command",
                 "must not carry an 'id': the client assigns increasing ids",
             ));
         }
-        self.with_session(timeout, |s, b| run(s, map, b))
+        let command = Command { kind, fields };
+        self.with_session(timeout, |s, b| run(s, &command, b))
     }
 
-    fn simple(&self, kind: &str, timeout: Duration) -> Result<Value> {
-        self.command(json!({ "type": kind }), timeout)
+    fn simple(&self, kind: &str, timeout: Duration) -> Result<HaResult> {
+        let command = Command::new(kind);
+        self.with_session(timeout, |s, b| run(s, &command, b))
     }
 
     /// All entity states (`get_states`).
@@ -311,7 +357,7 @@ impl HaClient {
     /// let states = client.get_states(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_states(&self, timeout: Duration) -> Result<Value> {
+    pub fn get_states(&self, timeout: Duration) -> Result<HaResult> {
         self.simple("get_states", timeout)
     }
 
@@ -321,11 +367,11 @@ impl HaClient {
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
-    /// let kitchen = client.get_state("light.kitchen", t)?;
+    /// let kitchen = client.get_state("light.kitchen", t)?.to_value();
     /// println!("{}", kitchen["state"]);
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_state(&self, entity_id: &str, timeout: Duration) -> Result<Value> {
+    pub fn get_state(&self, entity_id: &str, timeout: Duration) -> Result<HaResult> {
         if !entity_id.contains('.') || entity_id.chars().any(char::is_whitespace) {
             return Err(Error::invalid_parameter(
                 "entity_id",
@@ -333,10 +379,18 @@ impl HaClient {
             ));
         }
         let states = self.get_states(timeout)?;
-        states
-            .as_array()
-            .and_then(|all| all.iter().find(|s| s["entity_id"] == entity_id))
-            .cloned()
+        #[derive(Deserialize)]
+        struct Entity<'a> {
+            #[serde(borrow, default)]
+            entity_id: Cow<'a, str>,
+        }
+        let all: Vec<&RawValue> = serde_json::from_str(states.as_str()).unwrap_or_default();
+        all.into_iter()
+            .find(|raw| {
+                serde_json::from_str::<Entity<'_>>(raw.get())
+                    .is_ok_and(|e| e.entity_id == entity_id)
+            })
+            .map(|raw| HaResult(raw.to_owned()))
             .ok_or_else(|| Error::NoEntity {
                 entity_id: entity_id.into(),
             })
@@ -353,19 +407,20 @@ impl HaClient {
     /// client.call_service(&call, t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn call_service(&self, call: &ServiceCall, timeout: Duration) -> Result<Value> {
-        let mut command =
-            json!({"type": "call_service", "domain": call.domain, "service": call.service});
+    pub fn call_service(&self, call: &ServiceCall, timeout: Duration) -> Result<HaResult> {
+        let mut command = Command::new("call_service")
+            .with("domain", call.domain.as_str())
+            .with("service", call.service.as_str());
         if let Some(data) = &call.service_data {
-            command["service_data"] = data.clone();
+            command = command.with("service_data", data.clone());
         }
         if let Some(target) = &call.target {
-            command["target"] = target.clone();
+            command = command.with("target", target.clone());
         }
         if call.return_response {
-            command["return_response"] = json!(true);
+            command = command.with("return_response", true);
         }
-        self.command(command, timeout)
+        self.with_session(timeout, |s, b| run(s, &command, b))
     }
 
     /// The configuration (`get_config`).
@@ -373,10 +428,10 @@ impl HaClient {
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
-    /// let version = client.get_config(t)?["version"].clone();
+    /// let version = client.get_config(t)?.to_value()["version"].clone();
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_config(&self, timeout: Duration) -> Result<Value> {
+    pub fn get_config(&self, timeout: Duration) -> Result<HaResult> {
         self.simple("get_config", timeout)
     }
 
@@ -388,7 +443,7 @@ impl HaClient {
     /// let services = client.get_services(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_services(&self, timeout: Duration) -> Result<Value> {
+    pub fn get_services(&self, timeout: Duration) -> Result<HaResult> {
         self.simple("get_services", timeout)
     }
 
@@ -400,11 +455,13 @@ impl HaClient {
     /// let areas = client.registry(home_assistant::Registry::Area, t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn registry(&self, registry: Registry, timeout: Duration) -> Result<Value> {
+    pub fn registry(&self, registry: Registry, timeout: Duration) -> Result<HaResult> {
         self.simple(registry.command(), timeout)
     }
 
-    /// Renders a template once (`render_template`, then unsubscribes) and returns the text.
+    /// Renders a template once and returns the text: `render_template`, its first event's
+    /// `result`, then `unsubscribe_events` without waiting for its answer (a late answer is
+    /// discarded), so a Home Assistant that never answers the unsubscribe costs nothing.
     ///
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
@@ -412,20 +469,39 @@ impl HaClient {
     /// let text = client.render_template("{{ states('sun.sun') }}", t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn render_template(&self, template: &str, timeout: Duration) -> Result<Value> {
+    pub fn render_template(&self, template: &str, timeout: Duration) -> Result<HaResult> {
+        let command = Command::new("render_template").with("template", template);
         self.with_session(timeout, |s, b| {
-            let mut command = typed("render_template");
-            command.insert("template".into(), json!(template));
-            let (id, reply) = s.exchange(command, b)?;
-            interpret(&reply)?;
+            let (id, reply) = s.exchange(&command, b)?;
+            interpret(s, reply, Some("render_template"))?;
             let event = s.wait(b, |m| is_event_of(m, id))?;
-            let _ = unsubscribe(s, id, b);
-            if let Some(error) = event["event"].get("error") {
+            let unsubscribe = Command::new("unsubscribe_events").with("subscription", id);
+            if let Ok(unsub_id) = s.send(&unsubscribe, b) {
+                s.abandon(unsub_id);
+            }
+            s.forget_events(id);
+            let HaMessage::Event { event, .. } = event else {
+                return Err(Error::invalid_parameter("template", "got no rendering"));
+            };
+            #[derive(Deserialize)]
+            struct Rendered {
+                #[serde(default)]
+                result: Option<Box<RawValue>>,
+                #[serde(default)]
+                error: Option<Box<RawValue>>,
+            }
+            let rendered: Rendered =
+                serde_json::from_str(event.get()).map_err(|_| Error::Unexpected {
+                    expected: "a template event",
+                    got: "<malformed>".into(),
+                })?;
+            if let Some(error) = rendered.error {
+                let error: Value = serde_json::from_str(&s.scrub(error.get())).unwrap_or_default();
                 return Err(Error::TemplateFailed {
-                    error: Box::new(error.clone()),
+                    error: Box::new(error),
                 });
             }
-            Ok(event["event"]["result"].clone())
+            Ok(HaResult(rendered.result.unwrap_or_else(null)))
         })
     }
 
@@ -438,13 +514,13 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn subscribe_events(&self, event_type: Option<&str>, timeout: Duration) -> Result<u64> {
+        let mut command = Command::new("subscribe_events");
+        if let Some(t) = event_type {
+            command = command.with("event_type", t);
+        }
         self.with_session(timeout, |s, b| {
-            let mut command = typed("subscribe_events");
-            if let Some(t) = event_type {
-                command.insert("event_type".into(), json!(t));
-            }
-            let (id, reply) = s.exchange(command, b)?;
-            interpret(&reply)?;
+            let (id, reply) = s.exchange(&command, b)?;
+            interpret(s, reply, Some("subscribe_events"))?;
             Ok(id)
         })
     }
@@ -459,10 +535,12 @@ impl HaClient {
     /// let event = client.next_event(sub, std::time::Duration::from_secs(30))?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn next_event(&self, subscription: u64, timeout: Duration) -> Result<Value> {
+    pub fn next_event(&self, subscription: u64, timeout: Duration) -> Result<HaResult> {
         self.with_session(timeout, |s, b| {
-            let message = s.wait(b, |m| is_event_of(m, subscription))?;
-            Ok(message["event"].clone())
+            match s.wait(b, |m| is_event_of(m, subscription))? {
+                HaMessage::Event { event, .. } => Ok(HaResult(event)),
+                _ => Ok(HaResult(null())),
+            }
         })
     }
 
@@ -476,10 +554,16 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn unsubscribe_events(&self, subscription: u64, timeout: Duration) -> Result<()> {
-        self.with_session(timeout, |s, b| unsubscribe(s, subscription, b))
+        let command = Command::new("unsubscribe_events").with("subscription", subscription);
+        self.with_session(timeout, |s, b| {
+            run(s, &command, b)?;
+            s.forget_events(subscription);
+            Ok(())
+        })
     }
 
-    /// Home Assistant's application-level ping; returns the round-trip time.
+    /// Home Assistant's application-level ping; returns the round-trip time. An error
+    /// answer is `HA_COMMAND_FAILED`, not a pong.
     ///
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
@@ -490,7 +574,7 @@ impl HaClient {
     pub fn ping(&self, timeout: Duration) -> Result<Duration> {
         self.with_session(timeout, |s, b| {
             let start = Instant::now();
-            s.exchange(typed("ping"), b)?;
+            ping(s, b)?;
             Ok(start.elapsed())
         })
     }
@@ -506,63 +590,71 @@ impl HaClient {
     pub fn pending_messages(&self, timeout: Duration) -> Result<usize> {
         self.with_session(timeout, |s, _| Ok(s.backlog_len()))
     }
-}
 
-/// A command with only its `type`; callers add the other fields.
-fn typed(kind: &str) -> Map<String, Value> {
-    let mut command = Map::new();
-    command.insert("type".into(), json!(kind));
-    command
-}
-
-fn is_event_of(message: &Value, subscription: u64) -> bool {
-    message.get("type").and_then(Value::as_str) == Some("event")
-        && message.get("id").and_then(Value::as_u64) == Some(subscription)
-}
-
-fn run(session: &mut HaSession, command: Map<String, Value>, budget: Budget) -> Result<Value> {
-    let kind = command
-        .get("type")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let (_, reply) = session.exchange(command, budget)?;
-    interpret(&reply).map_err(|e| match e {
-        Error::CommandFailed(mut failure) => {
-            failure.command_type = kind;
-            Error::CommandFailed(failure)
-        }
-        other => other,
-    })
-}
-
-fn unsubscribe(session: &mut HaSession, subscription: u64, budget: Budget) -> Result<()> {
-    let mut command = typed("unsubscribe_events");
-    command.insert("subscription".into(), json!(subscription));
-    run(session, command, budget)?;
-    session.forget_events(subscription);
-    Ok(())
-}
-
-/// A cheap liveness check of a warm session: one `ping`, bounded by [`LIVENESS_TIMEOUT`].
-fn check_alive(session: &mut HaSession, budget: Budget) -> Result<()> {
-    let deadline = budget.deadline.min(Instant::now() + LIVENESS_TIMEOUT);
-    let check = Budget {
-        deadline,
-        timeout: deadline.saturating_duration_since(Instant::now()),
-    };
-    session.exchange(typed("ping"), check).map(drop)
-}
-
-/// `result` with `success: true` → its `result`; `success: false` → `HA_COMMAND_FAILED`.
-fn interpret(reply: &Value) -> Result<Value> {
-    if reply["type"] == "pong" || reply["success"] == true {
-        return Ok(reply.get("result").cloned().unwrap_or(Value::Null));
+    /// Bytes of messages received but not yet read; never above [`crate::BACKLOG_LIMIT_BYTES`].
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let bytes = client.pending_bytes(t)?;
+    /// # Ok::<(), home_assistant::Error>(())
+    /// ```
+    pub fn pending_bytes(&self, timeout: Duration) -> Result<usize> {
+        self.with_session(timeout, |s, _| Ok(s.backlog_bytes()))
     }
-    let code = reply["error"]["code"].as_str().unwrap_or("unknown_error");
-    let message = reply["error"]["message"].as_str().unwrap_or("no message");
-    Err(Error::CommandFailed(Box::new(CommandFailure {
-        code: code.to_owned(),
-        message: message.to_owned(),
-        command_type: None,
-    })))
+}
+
+fn null() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).unwrap_or_default()
+}
+
+fn is_event_of(message: &HaMessage, subscription: u64) -> bool {
+    matches!(message, HaMessage::Event { id, .. } if *id == subscription)
+}
+
+/// Sends `command` and interprets its result.
+fn run(session: &mut HaSession, command: &Command, budget: Budget) -> Result<HaResult> {
+    let (_, reply) = session.exchange(command, budget)?;
+    interpret(session, reply, Some(&command.kind))
+}
+
+/// A successful `result` → its `result`; `success: false` → `HA_COMMAND_FAILED`, Home
+/// Assistant's words scrubbed of the token.
+fn interpret(session: &HaSession, reply: HaMessage, kind: Option<&str>) -> Result<HaResult> {
+    match reply {
+        HaMessage::Result { outcome: Ok(r), .. } => Ok(HaResult(r)),
+        HaMessage::Pong { .. } => Ok(HaResult(null())),
+        HaMessage::Result {
+            outcome: Err(HaFailure { code, message }),
+            ..
+        } => Err(Error::CommandFailed(Box::new(CommandFailure {
+            code: session.scrub(if code.is_empty() {
+                "unknown_error"
+            } else {
+                &code
+            }),
+            message: session.scrub(if message.is_empty() {
+                "no message"
+            } else {
+                &message
+            }),
+            command_type: kind.map(str::to_owned),
+        }))),
+        other => Err(Error::Unexpected {
+            expected: "a result",
+            got: session.scrub(other.kind()).into(),
+        }),
+    }
+}
+
+/// One `ping`, answered by a `pong` or a successful result; an error result is not alive.
+fn ping(session: &mut HaSession, budget: Budget) -> Result<()> {
+    let (_, reply) = session.exchange(&Command::new("ping"), budget)?;
+    interpret(session, reply, Some("ping")).map(drop)
+}
+
+/// A cheap liveness check of a warm session: one `ping`, bounded by [`LIVENESS_TIMEOUT`]
+/// and by the call's budget.
+fn check_alive(session: &mut HaSession, budget: Budget) -> Result<()> {
+    ping(session, budget.capped(LIVENESS_TIMEOUT))
 }

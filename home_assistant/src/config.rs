@@ -84,6 +84,17 @@ impl HaConfig {
     pub(crate) fn token(&self) -> &str {
         &self.token
     }
+
+    /// `text` with every occurrence of the token replaced: what Home Assistant (or a
+    /// server posing as it) says back may quote what it was sent.
+    ///
+    /// ```
+    /// let config = home_assistant::HaConfig::new("http://h", "s3cr3t-t0ken").unwrap();
+    /// assert_eq!(config.scrub("bad token s3cr3t-t0ken"), "bad token <redacted>");
+    /// ```
+    pub fn scrub(&self, text: &str) -> String {
+        text.replace(&self.token, "<redacted>")
+    }
 }
 
 fn required_env(name: &'static str) -> Result<String> {
@@ -107,7 +118,7 @@ fn trust_ca_file(path: &str) -> Result<()> {
         variable: "HA_CA_CERT",
         message: format!("HA_CA_CERT names a file that cannot be read: {e}.").into(),
     })?;
-    gateway::websocket_add_root_certificate(&pem).map_err(|e| Error::Config {
+    crate::pool::add_root_certificate(&pem).map_err(|e| Error::Config {
         variable: "HA_CA_CERT",
         message: format!("HA_CA_CERT does not hold a PEM certificate: {e}").into(),
     })?;

@@ -76,6 +76,26 @@ impl Error {
         Error::Gateway(gateway::Error::invalid_parameter(name, problem))
     }
 
+    /// Whether the session the error happened on can no longer be used.
+    pub(crate) fn breaks_session(&self) -> bool {
+        use websocket::Error as W;
+        match self {
+            Error::Gateway(gateway::Error::Websocket(w)) => matches!(
+                w,
+                W::ConnectionClosed { .. }
+                    | W::Broken
+                    | W::Protocol { .. }
+                    | W::InvalidCloseCode
+                    | W::MessageTooLarge {
+                        phase: websocket::Phase::Receive,
+                        ..
+                    }
+            ),
+            Error::Unexpected { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The envelope code.
     pub fn code(&self) -> ErrorCode {
         match self {

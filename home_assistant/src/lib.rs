@@ -22,18 +22,20 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod backlog;
 mod client;
 mod config;
 mod error;
 mod pool;
+mod protocol;
 mod session;
 mod stats;
 
-pub use client::{HaClient, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
+pub use backlog::{BACKLOG_LIMIT, BACKLOG_LIMIT_BYTES};
+pub use client::{HaClient, HaResult, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
 pub use config::HaConfig;
 pub use error::{CommandFailure, Error, Result};
-pub use pool::close_all_sessions;
-pub use session::BACKLOG_LIMIT;
+pub use pool::{close_all_sessions, COMMANDS_PER_SECOND};
 pub use stats::{stats, HaStats};
 
 /// This client's debug switches: `HA_DEBUG_MODE`, `HA_DEBUG_TIMING`.

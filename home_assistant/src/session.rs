@@ -1,20 +1,21 @@
-//! One authenticated connection: ids, the wait for a result, and the backlog of messages
-//! that arrived for someone else.
+//! One authenticated connection of Home Assistant's own: ids, the wait for a result, and
+//! the backlog of messages that arrived for someone else.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use debug::{debug_line, Timer};
-use gateway::Phase;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use websocket::{Connection, Message, Phase};
 
+use crate::backlog::Backlog;
 use crate::config::HaConfig;
 use crate::error::{Error, Result};
+use crate::protocol::{HaMessage, Unreadable};
 use crate::stats::{bump, COMMANDS};
 use crate::SCOPE;
-
-/// Messages kept for later readers at most; beyond it the oldest is dropped and counted.
-pub const BACKLOG_LIMIT: usize = 10_000;
 
 /// A deadline and the budget it came from (reported in timeout errors).
 #[derive(Debug, Clone, Copy)]
@@ -42,111 +43,200 @@ impl Budget {
 
     /// Time left, or a timeout error in `phase` when none is.
     pub(crate) fn left(&self, phase: Phase) -> Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
+        let left = self.remaining();
         if left.is_zero() {
             Err(self.timed_out(phase))
         } else {
             Ok(left)
         }
     }
+
+    /// Time left, zero once spent.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// This budget, ending no later than `at_most` from now.
+    pub(crate) fn capped(&self, at_most: Duration) -> Budget {
+        let deadline = self.deadline.min(Instant::now() + at_most);
+        Budget {
+            deadline,
+            timeout: deadline.saturating_duration_since(Instant::now()),
+        }
+    }
 }
 
-/// An authenticated Home Assistant session over one registered connection.
+/// Longest the closing handshake of a session may take (less when the budget is shorter).
+const CLOSE_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// A command to send: its `type` and its other fields (the session adds the `id`).
+#[derive(Debug, Clone)]
+pub(crate) struct Command {
+    pub kind: String,
+    pub fields: Map<String, Value>,
+}
+
+impl Command {
+    pub(crate) fn new(kind: &str) -> Command {
+        Command {
+            kind: kind.to_owned(),
+            fields: Map::new(),
+        }
+    }
+
+    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> Command {
+        self.fields.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    id: u64,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(flatten)]
+    fields: &'a Map<String, Value>,
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// An authenticated Home Assistant session over a connection it owns (not in any
+/// registry a JSON caller can name).
 #[derive(Debug)]
 pub(crate) struct HaSession {
-    pub handle: String,
+    conn: Connection,
+    /// `ha-<n>`, for envelopes and debug lines.
+    pub name: String,
     pub ha_version: String,
+    /// For scrubbing the token out of anything Home Assistant says back.
+    config: HaConfig,
     next_id: u64,
-    backlog: VecDeque<Value>,
+    backlog: Backlog,
     /// Ids whose caller gave up; their late results are discarded.
     abandoned: HashSet<u64>,
-    pub dropped: u64,
 }
 
 impl HaSession {
-    /// Connects and authenticates within `budget`.
+    /// Connects and authenticates within `budget`; a failed session is dropped at once
+    /// when the budget is spent.
     pub(crate) fn open(config: &HaConfig, budget: Budget) -> Result<HaSession> {
         let timer = Timer::start(&SCOPE, "auth");
+        let name = format!("ha-{}", NEXT_SESSION.fetch_add(1, Ordering::Relaxed));
         debug_line!(
             SCOPE,
-            "Opening session (url={})",
+            "Opening session (session={name}, url={})",
             debug::redact_url(config.ws_url())
         );
-        let connected =
-            gateway::websocket_connect(config.ws_url(), budget.left(Phase::Connect)?, None)?;
-        let handle = connected.connection.as_str().to_owned();
-        let result = authenticate(&handle, config, budget);
+        let conn = crate::pool::core().open(config.ws_url(), budget.left(Phase::Connect)?)?;
+        let mut session = HaSession {
+            conn,
+            name,
+            ha_version: String::new(),
+            config: config.clone(),
+            next_id: 1,
+            backlog: Backlog::default(),
+            abandoned: HashSet::new(),
+        };
+        let result = session.authenticate(budget);
         timer.finish();
         match result {
             Ok(ha_version) => {
                 debug_line!(
                     SCOPE,
-                    "Authenticated (connection={handle}, ha_version={ha_version})"
+                    "Authenticated (session={}, ha_version={ha_version})",
+                    session.name
                 );
-                Ok(HaSession {
-                    handle,
-                    ha_version,
-                    next_id: 1,
-                    backlog: VecDeque::new(),
-                    abandoned: HashSet::new(),
-                    dropped: 0,
-                })
+                session.ha_version = ha_version;
+                Ok(session)
             }
             Err(e) => {
-                let _ = gateway::websocket_close_with_timeout(
-                    &handle,
-                    budget.left(Phase::Close).ok(),
-                    None,
-                );
+                session.close(budget);
                 Err(e)
             }
         }
     }
 
-    /// Closes the connection, quietly.
-    pub(crate) fn close(self) {
-        let _ = gateway::websocket_close_with_timeout(
-            &self.handle,
-            Some(Duration::from_millis(200)),
-            None,
-        );
+    /// Closes the connection within what is left of `budget` (at most 200 ms), quietly.
+    pub(crate) fn close(self, budget: Budget) {
+        self.conn.close(budget.remaining().min(CLOSE_TIMEOUT), None);
     }
 
-    /// Sends `command` with the next id and waits for its `result` (or `pong`). Returns the
-    /// whole reply message.
-    pub(crate) fn exchange(
-        &mut self,
-        mut command: Map<String, Value>,
-        budget: Budget,
-    ) -> Result<(u64, Value)> {
+    /// The auth exchange; returns Home Assistant's version.
+    fn authenticate(&mut self, budget: Budget) -> Result<String> {
+        match self.read(budget)? {
+            HaMessage::AuthRequired => {}
+            other => return Err(self.unexpected("auth_required", other.kind())),
+        }
+        debug_line!(SCOPE, "Authenticating (session={})", self.name);
+        let auth = serde_json::json!({"type": "auth", "access_token": self.config.token()});
+        self.conn.send(
+            Message::Text(auth.to_string()),
+            budget.deadline,
+            budget.timeout,
+        )?;
+        match self.read(budget)? {
+            HaMessage::AuthOk { ha_version } => Ok(ha_version.unwrap_or_else(|| "unknown".into())),
+            HaMessage::AuthInvalid { message } => Err(Error::AuthFailed {
+                ha_message: message.map(|m| self.config.scrub(&m).into()),
+            }),
+            other => Err(self.unexpected("auth_ok or auth_invalid", other.kind())),
+        }
+    }
+
+    fn unexpected(&self, expected: &'static str, got: &str) -> Error {
+        let got: String = self.config.scrub(got).chars().take(64).collect();
+        Error::Unexpected {
+            expected,
+            got: got.into(),
+        }
+    }
+
+    /// Reads the next message within `budget`.
+    fn read(&mut self, budget: Budget) -> Result<HaMessage> {
+        budget.left(Phase::Receive)?;
+        match self.conn.receive(budget.deadline, budget.timeout)? {
+            Message::Text(text) => HaMessage::parse(&text).map_err(|e| match e {
+                Unreadable::NotAMessage => self.unexpected("a JSON message", "<not json>"),
+                Unreadable::NoId(kind) => self.unexpected("a message with an id", &kind),
+            }),
+            Message::Binary(_) => Err(self.unexpected("a text message", "<binary>")),
+        }
+    }
+
+    /// Sends `command` with the next id; from then on it is never sent again.
+    pub(crate) fn send(&mut self, command: &Command, budget: Budget) -> Result<u64> {
+        crate::pool::admit_command()?;
         let id = self.next_id;
         self.next_id += 1;
-        command.insert("id".into(), json!(id));
-        let kind = command
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
         debug_line!(
             SCOPE,
-            "Command (type={kind}, id={id}, connection={})",
-            self.handle
+            "Command (type={}, id={id}, session={})",
+            command.kind,
+            self.name
         );
-        let timer = Timer::start(&SCOPE, "command");
-        gateway::websocket_send_with_timeout(
-            &self.handle,
-            &Value::Object(command),
-            Some(budget.left(Phase::Send)?),
-            None,
-        )?;
-        // From here on the command was sent: it is never sent again.
+        let text = serde_json::to_string(&Outgoing {
+            id,
+            kind: &command.kind,
+            fields: &command.fields,
+        })
+        .map_err(|e| Error::invalid_parameter("command", &format!("cannot be serialized ({e})")))?;
+        self.conn
+            .send(Message::Text(text), budget.deadline, budget.timeout)?;
         bump(&COMMANDS);
+        Ok(id)
+    }
+
+    /// Sends `command` and waits for its `result` (or `pong`).
+    pub(crate) fn exchange(
+        &mut self,
+        command: &Command,
+        budget: Budget,
+    ) -> Result<(u64, HaMessage)> {
+        let timer = Timer::start(&SCOPE, "command");
+        let id = self.send(command, budget)?;
         let reply = self.wait(budget, |m| {
-            m.get("id").and_then(Value::as_u64) == Some(id)
-                && matches!(
-                    m.get("type").and_then(Value::as_str),
-                    Some("result" | "pong")
-                )
+            matches!(m, HaMessage::Result { id: i, .. } | HaMessage::Pong { id: i } if *i == id)
         });
         timer.finish();
         if reply.is_err() {
@@ -155,25 +245,23 @@ impl HaSession {
         Ok((id, reply?))
     }
 
+    /// Marks `id`'s result as unwanted: it is discarded when it comes.
+    pub(crate) fn abandon(&mut self, id: u64) {
+        self.abandoned.insert(id);
+    }
+
     /// Waits for the next message that `wanted` accepts: from the backlog first, then from
     /// the connection. Everything else is kept in the backlog, in arrival order.
     pub(crate) fn wait(
         &mut self,
         budget: Budget,
-        wanted: impl Fn(&Value) -> bool,
-    ) -> Result<Value> {
-        if let Some(pos) = self.backlog.iter().position(&wanted) {
-            if let Some(found) = self.backlog.remove(pos) {
-                return Ok(found);
-            }
+        wanted: impl Fn(&HaMessage) -> bool,
+    ) -> Result<HaMessage> {
+        if let Some(found) = self.backlog.take(&wanted) {
+            return Ok(found);
         }
         loop {
-            let left = budget.left(Phase::Receive)?;
-            let message = gateway::websocket_receive(&self.handle, left, None)
-                .map_err(|e| restate_timeout(e, budget))?
-                .content
-                .into_json()
-                .unwrap_or_default();
+            let message = self.read(budget)?;
             if wanted(&message) {
                 return Ok(message);
             }
@@ -181,74 +269,33 @@ impl HaSession {
         }
     }
 
-    fn keep(&mut self, message: Value) {
-        if message.get("type").and_then(Value::as_str) == Some("result") {
-            if let Some(id) = message.get("id").and_then(Value::as_u64) {
-                if self.abandoned.remove(&id) {
-                    return;
-                }
+    fn keep(&mut self, message: HaMessage) {
+        if let HaMessage::Result { id, .. } | HaMessage::Pong { id } = message {
+            if self.abandoned.remove(&id) {
+                return;
             }
         }
-        if self.backlog.len() >= BACKLOG_LIMIT {
-            self.backlog.pop_front();
-            self.dropped += 1;
-        }
-        self.backlog.push_back(message);
+        self.backlog.push(message);
     }
 
     /// Forgets buffered events of a subscription that ended.
     pub(crate) fn forget_events(&mut self, subscription: u64) {
-        self.backlog.retain(|m| {
-            !(m.get("type").and_then(Value::as_str) == Some("event")
-                && m.get("id").and_then(Value::as_u64) == Some(subscription))
-        });
+        self.backlog
+            .forget(|m| matches!(m, HaMessage::Event { id, .. } if *id == subscription));
     }
 
     /// Messages waiting for a reader.
     pub(crate) fn backlog_len(&self) -> usize {
         self.backlog.len()
     }
-}
 
-/// A receive cut short by the budget reports the whole budget.
-fn restate_timeout(e: gateway::Error, budget: Budget) -> Error {
-    match e {
-        gateway::Error::Websocket(websocket::Error::Timeout { phase, .. }) => {
-            budget.timed_out(phase)
-        }
-        other => other.into(),
+    /// Bytes waiting for a reader.
+    pub(crate) fn backlog_bytes(&self) -> usize {
+        self.backlog.bytes()
     }
-}
 
-/// The auth exchange; returns Home Assistant's version.
-fn authenticate(handle: &str, config: &HaConfig, budget: Budget) -> Result<String> {
-    let hello = receive(handle, budget)?;
-    if hello["type"] != "auth_required" {
-        return Err(unexpected("auth_required", &hello));
-    }
-    debug_line!(SCOPE, "Authenticating (connection={handle})");
-    let auth = json!({"type": "auth", "access_token": config.token()});
-    gateway::websocket_send_with_timeout(handle, &auth, Some(budget.left(Phase::Send)?), None)?;
-    let reply = receive(handle, budget)?;
-    match reply["type"].as_str() {
-        Some("auth_ok") => Ok(reply["ha_version"].as_str().unwrap_or("unknown").to_owned()),
-        Some("auth_invalid") => Err(Error::AuthFailed {
-            ha_message: reply["message"].as_str().map(Into::into),
-        }),
-        _ => Err(unexpected("auth_ok or auth_invalid", &reply)),
-    }
-}
-
-fn receive(handle: &str, budget: Budget) -> Result<Value> {
-    let left = budget.left(Phase::Receive)?;
-    gateway::websocket_receive(handle, left, None)
-        .map(|r| r.content.into_json().unwrap_or_default())
-        .map_err(|e| restate_timeout(e, budget))
-}
-
-fn unexpected(expected: &'static str, got: &Value) -> Error {
-    Error::Unexpected {
-        expected,
-        got: got["type"].as_str().unwrap_or("<none>").into(),
+    /// Scrubs the token out of text Home Assistant sent.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        self.config.scrub(text)
     }
 }

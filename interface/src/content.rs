@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use websocket::Message;
 
@@ -56,16 +57,16 @@ impl Payload {
     /// The frame to send.
     pub fn into_message(self) -> Message {
         match self {
-            Payload::Json(json) => Message::Text(json.get().to_string()),
+            Payload::Json(json) => Message::Text(json.into_string()),
             Payload::Text(text) => Message::Text(text),
             Payload::Binary(bytes) => Message::Binary(bytes),
         }
     }
 
     /// The JSON message, for a JSON payload.
-    pub fn json(&self) -> Option<&Value> {
+    pub fn json(&self) -> Option<&JsonMessage> {
         match self {
-            Payload::Json(json) => Some(json.get()),
+            Payload::Json(json) => Some(json),
             _ => None,
         }
     }
@@ -121,10 +122,10 @@ impl TryFrom<String> for Expect {
 }
 
 /// A message received, as the caller expected it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Content {
-    /// A text frame parsed as JSON.
-    Json(Value),
+    /// A text frame holding JSON, kept as its text (checked, no tree built).
+    Json(Box<RawValue>),
     /// A text frame, asked for as `text`.
     Text(String),
     /// A binary frame, asked for as `binary`.
@@ -141,7 +142,7 @@ impl Content {
     /// use interface::{Content, Expect};
     /// use websocket::Message;
     /// let c = Content::expect(Message::text(r#"{"a":1}"#), Expect::Json).unwrap();
-    /// assert_eq!(c.json().unwrap()["a"], 1);
+    /// assert_eq!(c.to_value().unwrap()["a"], 1);
     /// assert!(Content::expect(Message::binary(vec![1]), Expect::Text).is_err());
     /// ```
     pub fn expect(message: Message, expect: Expect) -> Result<Content> {
@@ -160,20 +161,18 @@ impl Content {
         }
     }
 
-    /// The JSON value, for JSON content.
-    pub fn json(&self) -> Option<&Value> {
+    /// The JSON text, for JSON content.
+    pub fn json(&self) -> Option<&RawValue> {
         match self {
             Content::Json(v) => Some(v),
             _ => None,
         }
     }
 
-    /// The JSON value taken out, for JSON content.
-    pub fn into_json(self) -> Option<Value> {
-        match self {
-            Content::Json(v) => Some(v),
-            _ => None,
-        }
+    /// The JSON content as a value (a tree is built: the caller asked for one).
+    pub fn to_value(&self) -> Option<Value> {
+        self.json()
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
     }
 
     /// `json`, `text` or `binary`: what the content holds.
@@ -194,7 +193,7 @@ impl Content {
         json_key: &'static str,
     ) -> std::result::Result<(), M::Error> {
         match self {
-            Content::Json(v) => map.serialize_entry(json_key, v),
+            Content::Json(raw) => map.serialize_entry(json_key, raw),
             Content::Text(t) => map.serialize_entry("text", t),
             Content::Binary(b) => map.serialize_entry("binary", &BASE64.encode(b)),
             Content::Any(Message::Text(t)) => {
@@ -205,6 +204,18 @@ impl Content {
                 map.serialize_entry("kind", "binary")?;
                 map.serialize_entry("binary", &BASE64.encode(b))
             }
+        }
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Content::Json(a), Content::Json(b)) => a.get() == b.get(),
+            (Content::Text(a), Content::Text(b)) => a == b,
+            (Content::Binary(a), Content::Binary(b)) => a == b,
+            (Content::Any(a), Content::Any(b)) => a == b,
+            _ => false,
         }
     }
 }

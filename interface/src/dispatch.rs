@@ -2,7 +2,7 @@
 //! sent, what the reply is expected to be) and the typed result.
 
 use debug::{debug_line, message_keys, redact_url, CorrelationId};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use websocket::{CloseFrame, Message, WebSocketCore};
 
 use crate::content::{Content, Payload};
@@ -124,7 +124,7 @@ fn log_payload(operation: &str, payload: &Payload) {
         debug_line!(
             SCOPE,
             "Operation {operation} (message_keys={})",
-            message_keys(json)
+            message_keys(json.as_str())
         );
     }
 }
@@ -135,28 +135,37 @@ fn log_content(operation: &str, content: &Content) {
         debug_line!(
             SCOPE,
             "Operation {operation} answered (message_keys={})",
-            message_keys(json)
+            message_keys(json.get())
         );
     }
 }
 
-/// A text frame parsed as JSON; anything else is an error that says what arrived.
+/// A text frame checked as JSON and kept as its text (no tree is built); anything else is
+/// an error that says what arrived.
 ///
 /// ```
-/// let v = interface::decode(websocket::Message::text(r#"{"a":1}"#)).unwrap();
-/// assert_eq!(v["a"], 1);
+/// let raw = interface::decode(websocket::Message::text(r#"{"a":1}"#)).unwrap();
+/// assert_eq!(raw.get(), r#"{"a":1}"#);
 /// assert!(interface::decode(websocket::Message::binary(vec![1])).is_err());
 /// ```
-pub fn decode(message: Message) -> Result<Value> {
+pub fn decode(message: Message) -> Result<Box<RawValue>> {
     match message {
-        Message::Text(text) => serde_json::from_str(&text).map_err(|source| {
-            let preview: String = text.chars().take(PREVIEW_CHARS).collect();
-            Error::NotJson {
-                preview: preview.into(),
-                length: text.len(),
+        Message::Text(text) => match serde_json::from_str::<&RawValue>(&text) {
+            // The text is one JSON value: keep its buffer as it is.
+            Ok(_) => RawValue::from_string(text).map_err(|source| Error::NotJson {
+                preview: Box::default(),
+                length: 0,
                 source,
+            }),
+            Err(source) => {
+                let preview: String = text.chars().take(PREVIEW_CHARS).collect();
+                Err(Error::NotJson {
+                    preview: preview.into(),
+                    length: text.len(),
+                    source,
+                })
             }
-        }),
+        },
         Message::Binary(bytes) => Err(Error::UnexpectedBinary {
             length: bytes.len(),
             expected: "JSON text frame",

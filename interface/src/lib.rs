@@ -27,11 +27,13 @@ pub use content::{Base64, Content, Expect, Payload};
 pub use dispatch::{decode, run};
 pub use error::{Error, Result, UnknownOperation};
 pub use operation::{
-    CloseCode, CloseParams, CloseReason, ConnectParams, GetStatsParams, Operation, ReceiveParams,
-    RequestParams, ResetParams, SendParams, OPERATION_NAMES,
+    event_operation, CloseCode, CloseParams, CloseReason, ConnectParams, GetStatsParams, Operation,
+    ReceiveParams, RequestParams, ResetParams, SendParams, OPERATION_NAMES,
 };
 pub use outcome::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
-pub use params::{from_event, JsonMessage, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS};
+pub use params::{
+    from_event, from_event_text, JsonMessage, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS,
+};
 
 /// This layer's debug switches: `INTERFACE_DEBUG_MODE`, `INTERFACE_DEBUG_TIMING`.
 pub static SCOPE: debug::Scope = debug::Scope::new("INTERFACE");

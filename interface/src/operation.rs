@@ -2,12 +2,38 @@
 
 use debug::CorrelationId;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use websocket::ConnectionHandle;
 
 use crate::content::{Base64, Expect, Payload};
 use crate::error::{Error, Result};
-use crate::params::{from_event, JsonMessage, Timeout};
+use crate::params::{from_event_text, JsonMessage, Timeout};
+
+/// The `operation` of an event given as text, read without building the rest.
+///
+/// ```
+/// assert_eq!(interface::event_operation(r#"{"operation": "send", "text": "x"}"#).unwrap(), "send");
+/// let err = interface::event_operation("[1]").unwrap_err();
+/// assert_eq!(err.to_string(), "Invalid parameter 'event': must be a JSON object.");
+/// ```
+pub fn event_operation(event: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Tag<'a> {
+        #[serde(borrow, default)]
+        operation: Option<&'a RawValue>,
+    }
+    let not_object = || Error::invalid_parameter("event", "must be a JSON object");
+    if !event.trim_start().starts_with('{') {
+        return Err(not_object());
+    }
+    let tag: Tag<'_> = serde_json::from_str(event).map_err(|_| not_object())?;
+    match tag.operation.filter(|raw| raw.get() != "null") {
+        None => Err(Error::invalid_parameter("operation", "is required")),
+        Some(raw) => serde_json::from_str::<String>(raw.get())
+            .map_err(|_| Error::invalid_parameter("operation", "must be a string")),
+    }
+}
 
 /// The operation names [`Operation::from_event`] accepts, in documentation order.
 pub const OPERATION_NAMES: [&str; 7] = [
@@ -277,22 +303,27 @@ impl Operation {
     /// assert_eq!(err.to_string(), "Invalid parameter 'url': is required.");
     /// ```
     pub fn from_event(event: Value) -> Result<Operation> {
-        let name = match event.get("operation") {
-            Some(Value::String(name)) => name.clone(),
-            Some(_) => return Err(Error::invalid_parameter("operation", "must be a string")),
-            None if event.is_object() => {
-                return Err(Error::invalid_parameter("operation", "is required"))
-            }
-            None => return Err(Error::invalid_parameter("event", "must be a JSON object")),
-        };
+        Operation::from_event_text(&event.to_string())
+    }
+
+    /// [`Operation::from_event`] on the event's JSON text: no tree is built, so a large
+    /// message costs its size.
+    ///
+    /// ```
+    /// let op = interface::Operation::from_event_text(
+    ///     r#"{"operation": "send", "connection": "ws-1", "text": "hello"}"#).unwrap();
+    /// assert_eq!(op.name(), "send");
+    /// ```
+    pub fn from_event_text(event: &str) -> Result<Operation> {
+        let name = event_operation(event)?;
         Ok(match name.as_str() {
-            "connect" => Operation::Connect(from_event(event)?),
-            "send" => Operation::Send(from_event::<SendFields>(event)?.try_into()?),
-            "receive" => Operation::Receive(from_event(event)?),
-            "close" => Operation::Close(from_event(event)?),
-            "request" => Operation::Request(from_event::<RequestFields>(event)?.try_into()?),
-            "get_stats" => Operation::GetStats(from_event(event)?),
-            "reset" => Operation::Reset(from_event(event)?),
+            "connect" => Operation::Connect(from_event_text(event)?),
+            "send" => Operation::Send(from_event_text::<SendFields>(event)?.try_into()?),
+            "receive" => Operation::Receive(from_event_text(event)?),
+            "close" => Operation::Close(from_event_text(event)?),
+            "request" => Operation::Request(from_event_text::<RequestFields>(event)?.try_into()?),
+            "get_stats" => Operation::GetStats(from_event_text(event)?),
+            "reset" => Operation::Reset(from_event_text(event)?),
             other => {
                 return Err(Error::unknown_operation(
                     other,

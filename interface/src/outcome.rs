@@ -52,9 +52,9 @@ pub struct Received {
 }
 
 impl Received {
-    /// The JSON message, when JSON was expected.
-    pub fn message(&self) -> Option<&Value> {
-        self.content.json()
+    /// The JSON message as a value, when JSON was expected.
+    pub fn message(&self) -> Option<Value> {
+        self.content.to_value()
     }
 }
 
@@ -89,9 +89,9 @@ pub struct Response {
 }
 
 impl Response {
-    /// The JSON reply, when JSON was expected.
-    pub fn response(&self) -> Option<&Value> {
-        self.content.json()
+    /// The JSON reply as a value, when JSON was expected.
+    pub fn response(&self) -> Option<Value> {
+        self.content.to_value()
     }
 }
 

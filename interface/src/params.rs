@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -95,37 +96,61 @@ impl Default for Timeout {
     }
 }
 
-/// A JSON message to send: an object or an array.
+/// A JSON message to send: an object or an array, kept as the caller's text (no tree is
+/// built, so a message costs its size).
 ///
 /// ```
 /// use interface::JsonMessage;
-/// assert!(JsonMessage::new(serde_json::json!({"type": "ping"})).is_ok());
-/// assert!(JsonMessage::new(serde_json::json!("text")).is_err());
+/// let m = JsonMessage::new(&serde_json::json!({"type": "ping"})).unwrap();
+/// assert_eq!(m.as_str(), r#"{"type":"ping"}"#);
+/// assert!(JsonMessage::new(&serde_json::json!("text")).is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "Value")]
-pub struct JsonMessage(Value);
+#[derive(Debug, Clone)]
+pub struct JsonMessage(Box<RawValue>);
 
-impl TryFrom<Value> for JsonMessage {
-    type Error = &'static str;
-    fn try_from(v: Value) -> std::result::Result<Self, Self::Error> {
-        if v.is_object() || v.is_array() {
-            Ok(JsonMessage(v))
-        } else {
-            Err("must be a JSON object or array")
-        }
+const OBJECT_OR_ARRAY: &str = "must be a JSON object or array";
+
+impl<'de> Deserialize<'de> for JsonMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        JsonMessage::from_raw(raw).map_err(|_| serde::de::Error::custom(OBJECT_OR_ARRAY))
+    }
+}
+
+impl PartialEq for JsonMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
     }
 }
 
 impl JsonMessage {
-    /// Checks a message: an object or an array.
-    pub fn new(message: Value) -> Result<JsonMessage> {
-        JsonMessage::try_from(message).map_err(|p| Error::invalid_parameter("message", p))
+    /// Checks a message given as a value: an object or an array.
+    pub fn new(message: &Value) -> Result<JsonMessage> {
+        if !(message.is_object() || message.is_array()) {
+            return Err(Error::invalid_parameter("message", OBJECT_OR_ARRAY));
+        }
+        serde_json::value::to_raw_value(message)
+            .map(JsonMessage)
+            .map_err(|e| {
+                Error::invalid_parameter("message", &format!("cannot be serialized ({e})"))
+            })
     }
 
-    /// The message.
-    pub fn get(&self) -> &Value {
-        &self.0
+    fn from_raw(raw: Box<RawValue>) -> std::result::Result<JsonMessage, ()> {
+        match raw.get().trim_start().as_bytes().first() {
+            Some(b'{' | b'[') => Ok(JsonMessage(raw)),
+            _ => Err(()),
+        }
+    }
+
+    /// The message's JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The message's JSON text, taken out.
+    pub fn into_string(self) -> String {
+        Box::<str>::from(self.0).into_string()
     }
 }
 
@@ -142,17 +167,36 @@ impl JsonMessage {
 /// assert_eq!(err.to_string(), "Invalid parameter 'entity_id': must be a string.");
 /// ```
 pub fn from_event<T: DeserializeOwned>(event: Value) -> Result<T> {
-    serde_path_to_error::deserialize(event).map_err(|e| {
+    from_event_text(&event.to_string())
+}
+
+/// [`from_event`] on the event's JSON text: nothing is built but `T`, so a large message
+/// in the event costs its size, not a tree.
+///
+/// ```
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Ask { entity_id: String }
+/// let ask: Ask = interface::from_event_text(r#"{"entity_id": "light.kitchen"}"#).unwrap();
+/// assert_eq!(ask.entity_id, "light.kitchen");
+/// ```
+pub fn from_event_text<T: DeserializeOwned>(event: &str) -> Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(event);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let field = e.path().iter().find_map(|segment| match segment {
             serde_path_to_error::Segment::Map { key } => Some(key.clone()),
             _ => None,
         });
         let text = e.into_inner().to_string();
-        if let Some(missing) = missing_field(&text) {
+        // serde_json ends its messages with the position; the caller needs the parameter.
+        let text = match text.rfind(" at line ") {
+            Some(at) => &text[..at],
+            None => text.as_str(),
+        };
+        if let Some(missing) = missing_field(text) {
             return Error::invalid_parameter(missing, "is required");
         }
         let name = field.unwrap_or_else(|| "event".to_owned());
-        Error::invalid_parameter(&name, &problem(&text))
+        Error::invalid_parameter(&name, &problem(text))
     })
 }
 

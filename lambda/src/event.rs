@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use home_assistant::Registry;
-use interface::from_event;
+use interface::from_event_text;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -66,20 +66,21 @@ impl HaOperation {
     /// Reads an event whose `operation` is one of [`HA_OPERATIONS`]; each operation's
     /// parameters are read with serde, errors naming the parameter.
     pub fn from_event(event: Value) -> interface::Result<HaOperation> {
-        let name = event
-            .get("operation")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        HaOperation::from_event_text(&event.to_string())
+    }
+
+    /// [`HaOperation::from_event`] on the event's JSON text.
+    pub fn from_event_text(event: &str) -> interface::Result<HaOperation> {
+        let name = interface::event_operation(event)?;
         Ok(match name.as_str() {
-            "ha_command" => HaOperation::Command(from_event(event)?),
+            "ha_command" => HaOperation::Command(from_event_text(event)?),
             "ha_get_states" => HaOperation::GetStates,
-            "ha_get_state" => HaOperation::GetState(from_event(event)?),
-            "ha_call_service" => HaOperation::CallService(from_event(event)?),
+            "ha_get_state" => HaOperation::GetState(from_event_text(event)?),
+            "ha_call_service" => HaOperation::CallService(from_event_text(event)?),
             "ha_get_config" => HaOperation::GetConfig,
             "ha_get_services" => HaOperation::GetServices,
-            "ha_registry" => HaOperation::Registry(from_event(event)?),
-            "ha_render_template" => HaOperation::RenderTemplate(from_event(event)?),
+            "ha_registry" => HaOperation::Registry(from_event_text(event)?),
+            "ha_render_template" => HaOperation::RenderTemplate(from_event_text(event)?),
             "ha_ping" => HaOperation::Ping,
             other => {
                 return Err(interface::Error::unknown_operation(

@@ -3,15 +3,20 @@
 use std::time::Duration;
 
 use debug::{debug_line, CorrelationId, Timer};
-use gateway::{ErrorCode, Failure, Gateway, Operation, Timeout};
-use home_assistant::{HaClient, HaConfig, ServiceCall};
-use serde_json::{json, Map, Value};
+use gateway::{Envelope, ErrorCode, Failure, Gateway, Operation, Timeout};
+use home_assistant::{HaClient, HaConfig, HaResult, ServiceCall, SessionInfo};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
 
 use crate::event::{
     all_operations, CallServiceParams, HaOperation, HA_OPERATIONS, WEBSOCKET_OPERATIONS,
 };
 use crate::invocation::Invocation;
 use crate::SCOPE;
+
+/// The largest answer Lambda returns from a synchronous invocation: 6 MB.
+pub const LAMBDA_RESPONSE_LIMIT: usize = 6 << 20;
 
 /// Where the Home Assistant operations find Home Assistant.
 #[derive(Debug, Clone)]
@@ -70,50 +75,68 @@ impl Function {
         &self.gateway
     }
 
-    /// Handles one event and answers with the envelope. Never panics on input; every
-    /// failure is an envelope with an error code.
+    /// Handles one event given as JSON text and answers with the envelope, already
+    /// serialized: a large message in the event or in the answer is carried as text, never
+    /// built into a tree. Never panics on input; every failure is an envelope with an error
+    /// code; an answer above Lambda's response limit becomes a `MESSAGE_TOO_LARGE` envelope.
     ///
     /// ```
     /// let f = lambda::Function::from_env();
-    /// let envelope = f.handle(serde_json::json!({"operation": "fly"}), &lambda::Invocation::local());
-    /// assert_eq!(envelope["error_code"], "UNKNOWN_OPERATION");
+    /// let envelope = f.answer(r#"{"operation": "fly"}"#, &lambda::Invocation::local());
+    /// assert_eq!(envelope.to_value()["error_code"], "UNKNOWN_OPERATION");
     /// ```
-    pub fn handle(&self, event: Value, invocation: &Invocation) -> Value {
-        match self.dispatch(event, invocation) {
+    pub fn answer(&self, event: &str, invocation: &Invocation) -> Envelope {
+        let envelope = match self.dispatch(event, invocation) {
             Ok(envelope) => envelope,
-            Err(failure) => gateway::error_envelope(&failure),
+            Err(failure) => Envelope::failure(&failure),
+        };
+        if envelope.len() > LAMBDA_RESPONSE_LIMIT {
+            let cid = debug::current();
+            let mut failure = Failure::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "The answer is {} bytes; Lambda returns at most {LAMBDA_RESPONSE_LIMIT}.",
+                    envelope.len()
+                ),
+            )
+            .with_detail("size", envelope.len())
+            .with_detail("max_response_size", LAMBDA_RESPONSE_LIMIT);
+            if let Some(cid) = cid {
+                failure = failure.with_detail("correlation_id", cid.as_str());
+            }
+            return Envelope::failure(&failure);
         }
+        envelope
     }
 
-    /// Parses `text` as the event, then [`Function::handle`]s it; text that is not JSON is
-    /// an `INVALID_PARAMETER` envelope.
+    /// [`Function::answer`] for an event given as a value, answering a value (trees are
+    /// built both ways: for tests and Rust callers that hold values).
+    ///
+    /// ```
+    /// let f = lambda::Function::from_env();
+    /// let envelope = f.handle(serde_json::json!({"operation": "get_stats"}), &lambda::Invocation::local());
+    /// assert_eq!(envelope["success"], true);
+    /// ```
+    pub fn handle(&self, event: Value, invocation: &Invocation) -> Value {
+        self.answer(&event.to_string(), invocation).to_value()
+    }
+
+    /// [`Function::answer`] answering a value.
     ///
     /// ```
     /// let envelope = lambda::Function::from_env().handle_text("{not json", &lambda::Invocation::local());
     /// assert_eq!(envelope["error_code"], "INVALID_PARAMETER");
     /// ```
     pub fn handle_text(&self, text: &str, invocation: &Invocation) -> Value {
-        match serde_json::from_str::<Value>(text) {
-            Ok(event) => self.handle(event, invocation),
-            Err(e) => gateway::error_envelope(&Failure::from(gateway::Error::invalid_parameter(
-                "event",
-                &format!("is not valid JSON ({e})"),
-            ))),
-        }
+        self.answer(text, invocation).to_value()
     }
 
     /// Errors found in the event's common fields carry no correlation id: none is known yet.
-    fn dispatch(&self, event: Value, invocation: &Invocation) -> Result<Value, Failure> {
-        let obj = event
-            .as_object()
-            .ok_or_else(|| gateway::Error::invalid_parameter("event", "must be a JSON object"))?;
-        let operation = match obj.get("operation") {
-            Some(Value::String(s)) => s.clone(),
-            Some(_) => return Err(invalid("operation", "must be a string")),
-            None => return Err(invalid("operation", "is required")),
-        };
-        let cid = correlation_id(obj, invocation)?;
-        let requested = requested_timeout(obj)?;
+    fn dispatch(&self, event: &str, invocation: &Invocation) -> Result<Envelope, Failure> {
+        let header = Header::read(event)?;
+        let operation = header.operation()?;
+        let cid = header.correlation_id(invocation)?;
+        let requested = header.timeout()?;
         let span = cid.span();
         let _entered = cid.enter(&span);
         let budget = invocation.budget();
@@ -126,8 +149,8 @@ impl Function {
         let timer = Timer::start(&SCOPE, "invocation");
         let wanted = requested.unwrap_or_default().get();
         let cut = budget.is_some_and(|b| b < wanted);
-        let mut envelope = if budget.is_some_and(|b| b.is_zero()) {
-            gateway::error_envelope(
+        let envelope = if budget.is_some_and(|b| b.is_zero()) {
+            Envelope::failure(
                 &Failure::new(
                     ErrorCode::WebsocketTimeout,
                     "The invocation has no time left before its deadline.",
@@ -144,10 +167,10 @@ impl Function {
             };
             self.home_assistant(event, timeout.get(), &cid)
                 .unwrap_or_else(|f| {
-                    gateway::error_envelope(&f.with_detail("correlation_id", cid.as_str()))
+                    Envelope::failure(&f.with_detail("correlation_id", cid.as_str()))
                 })
         } else {
-            gateway::error_envelope(
+            Envelope::failure(
                 &Failure::from(gateway::Error::unknown_operation(
                     &operation,
                     "operation",
@@ -157,22 +180,24 @@ impl Function {
             )
         };
         timer.finish();
-        if cut && envelope["error_code"] == ErrorCode::WebsocketTimeout.as_str() {
-            envelope["details"]["cut_by_deadline"] = json!(true);
+        if cut && envelope.error_code() == Some(ErrorCode::WebsocketTimeout) {
+            return Ok(envelope.map_failure(|f| {
+                f.details.insert("cut_by_deadline".into(), true.into());
+            }));
         }
         Ok(envelope)
     }
 
     /// The WebSocket operations go to the gateway with their timeout cut to the budget.
-    fn websocket(&self, event: Value, budget: Option<Duration>) -> Value {
-        match Operation::from_event(event) {
+    fn websocket(&self, event: &str, budget: Option<Duration>) -> Envelope {
+        match Operation::from_event_text(event) {
             Ok(mut op) => {
                 if let Some(budget) = budget {
                     op.cut_to(budget);
                 }
                 self.gateway.answer(op)
             }
-            Err(e) => gateway::error_envelope(&Failure::from(&e)),
+            Err(e) => Envelope::failure(&Failure::from(&e)),
         }
     }
 
@@ -185,13 +210,13 @@ impl Function {
 
     fn home_assistant(
         &self,
-        event: Value,
+        event: &str,
         timeout: Duration,
         cid: &CorrelationId,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Envelope, Failure> {
         let ha = |e: home_assistant::Error| Failure::from(&e);
         let config = self.home_assistant_config().map_err(ha)?;
-        let operation = HaOperation::from_event(event).map_err(Failure::from)?;
+        let operation = HaOperation::from_event_text(event).map_err(Failure::from)?;
         let client = HaClient::new(config, Some(cid.as_str())).map_err(ha)?;
         let result = match operation {
             HaOperation::Command(p) => client.command(Value::Object(p.command), timeout),
@@ -220,46 +245,88 @@ impl Function {
             HaOperation::GetServices => client.get_services(timeout),
             HaOperation::Registry(p) => client.registry(p.registry, timeout),
             HaOperation::RenderTemplate(p) => client.render_template(&p.template, timeout),
-            HaOperation::Ping => client
-                .ping(timeout)
-                .map(|rtt| json!({"round_trip_ms": rtt.as_secs_f64() * 1000.0})),
+            HaOperation::Ping => client.ping(timeout).and_then(|rtt| {
+                HaResult::from_json(
+                    &json!({"round_trip_ms": rtt.as_secs_f64() * 1000.0}).to_string(),
+                )
+            }),
         }
         .map_err(ha)?;
-        Ok(gateway::success_envelope(
+        Ok(Envelope::success(
             "Home Assistant command completed",
-            json!({
-                "result": result,
-                "correlation_id": cid.as_str(),
-                "session": client.session_info(),
-            }),
+            &HaAnswer {
+                result: &result,
+                correlation_id: cid.as_str(),
+                session: client.session_info(),
+            },
         ))
     }
+}
+
+/// What a Home Assistant operation answers.
+#[derive(Serialize)]
+struct HaAnswer<'a> {
+    result: &'a HaResult,
+    correlation_id: &'a str,
+    session: Option<SessionInfo>,
 }
 
 fn invalid(name: &str, problem: &str) -> Failure {
     Failure::from(gateway::Error::invalid_parameter(name, problem))
 }
 
-/// The event's correlation id, else the invocation's request id, else a new one.
-fn correlation_id(
-    obj: &Map<String, Value>,
-    invocation: &Invocation,
-) -> Result<CorrelationId, Failure> {
-    let given = match obj.get("correlation_id") {
-        Some(Value::String(s)) => s.as_str(),
-        None | Some(Value::Null) if !invocation.request_id.is_empty() => &invocation.request_id,
-        None | Some(Value::Null) => return Ok(CorrelationId::generate()),
-        Some(_) => return Err(invalid("correlation_id", "must be a string")),
-    };
-    CorrelationId::parse(given).map_err(|e| invalid("correlation_id", &e.to_string()))
+/// The fields every event may carry, read from its text without building the rest.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow, default)]
+    operation: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    correlation_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    timeout: Option<&'a RawValue>,
 }
 
-fn requested_timeout(obj: &Map<String, Value>) -> Result<Option<Timeout>, Failure> {
-    match obj.get("timeout") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Timeout::from_secs_f64(n.as_f64().unwrap_or(f64::NAN))
-            .map(Some)
-            .map_err(Failure::from),
-        Some(_) => Err(invalid("timeout", "must be a number of seconds")),
+/// A present, non-null field.
+fn given(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|r| r.get() != "null")
+}
+
+impl<'a> Header<'a> {
+    fn read(event: &'a str) -> Result<Header<'a>, Failure> {
+        if let Err(e) = serde_json::from_str::<&RawValue>(event) {
+            return Err(invalid("event", &format!("is not valid JSON ({e})")));
+        }
+        if !event.trim_start().starts_with('{') {
+            return Err(invalid("event", "must be a JSON object"));
+        }
+        serde_json::from_str(event).map_err(|_| invalid("event", "must be a JSON object"))
+    }
+
+    fn operation(&self) -> Result<String, Failure> {
+        let raw = given(self.operation).ok_or_else(|| invalid("operation", "is required"))?;
+        serde_json::from_str(raw.get()).map_err(|_| invalid("operation", "must be a string"))
+    }
+
+    /// The event's correlation id, else the invocation's request id, else a new one.
+    fn correlation_id(&self, invocation: &Invocation) -> Result<CorrelationId, Failure> {
+        let given_id: String = match given(self.correlation_id) {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|_| invalid("correlation_id", "must be a string"))?,
+            None if !invocation.request_id.is_empty() => invocation.request_id.clone(),
+            None => return Ok(CorrelationId::generate()),
+        };
+        CorrelationId::parse(&given_id).map_err(|e| invalid("correlation_id", &e.to_string()))
+    }
+
+    fn timeout(&self) -> Result<Option<Timeout>, Failure> {
+        match given(self.timeout) {
+            None => Ok(None),
+            Some(raw) => match serde_json::from_str::<f64>(raw.get()) {
+                Ok(seconds) => Timeout::from_secs_f64(seconds)
+                    .map(Some)
+                    .map_err(Failure::from),
+                Err(_) => Err(invalid("timeout", "must be a number of seconds")),
+            },
+        }
     }
 }

@@ -18,7 +18,7 @@ pub use event::{
     all_operations, CallServiceParams, CommandParams, GetStateParams, HaOperation, RegistryParams,
     RenderTemplateParams, HA_OPERATIONS, WEBSOCKET_OPERATIONS,
 };
-pub use handler::Function;
+pub use handler::{Function, LAMBDA_RESPONSE_LIMIT};
 pub use invocation::{Invocation, SAFETY_MARGIN};
 
 use lambda_runtime::LambdaEvent;
@@ -39,6 +39,10 @@ pub const DEFAULT_TIMEOUT: std::time::Duration = gateway::DEFAULT_TIMEOUT;
 pub fn handle(event: Value, invocation: &Invocation) -> Value {
     Function::from_env().handle(event, invocation)
 }
+
+/// The event as the runtime hands it over: its JSON text, read later into exactly the
+/// operation it asks for (no tree of a large message is ever built).
+pub type RawEvent = Box<serde_json::value::RawValue>;
 
 /// Runs one `lambda_runtime` invocation on `function`: the handler blocks, so it runs on a
 /// blocking thread that enters the invocation's span.

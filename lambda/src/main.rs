@@ -76,7 +76,7 @@ fn invoke(event: &str) -> ExitCode {
     } else {
         event.to_owned()
     };
-    let envelope = lambda::Function::from_env().handle_text(&text, &lambda::Invocation::local());
+    let envelope = lambda::Function::from_env().answer(&text, &lambda::Invocation::local());
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{envelope}")
         .and_then(|()| stdout.flush())
@@ -84,7 +84,7 @@ fn invoke(event: &str) -> ExitCode {
     {
         return ExitCode::FAILURE;
     }
-    if envelope["success"] == true {
+    if envelope.is_success() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

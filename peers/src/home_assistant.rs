@@ -20,6 +20,7 @@ struct Shared {
     states: Vec<Value>,
     live: Vec<TcpStream>,
     command_log: Vec<String>,
+    quirks: Quirks,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +28,34 @@ struct Counters {
     connections: AtomicU64,
     auths: AtomicU64,
     stall: AtomicBool,
+}
+
+/// Ways the stand-in can misbehave, as a hostile or broken Home Assistant would.
+///
+/// ```
+/// let ha = peers::HaStandIn::start("token").unwrap();
+/// ha.set_quirks(peers::Quirks { stall_auth: true, ..Default::default() });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Never answer the `auth` message.
+    pub stall_auth: bool,
+    /// Put the token it was sent into `auth_invalid`'s message.
+    pub reflect_token: bool,
+    /// Answer the `auth` message with text that is not JSON and holds the token.
+    pub non_json_auth_reply: bool,
+    /// Send this many `state_changed` events to subscribers before each result.
+    pub events_before_result: usize,
+    /// Pad each of those events with this many bytes.
+    pub event_padding: usize,
+    /// Answer `get_states` with `[0,0,...]` of about this many bytes instead.
+    pub states_of_zeros: Option<usize>,
+    /// Never answer `unsubscribe_events`.
+    pub ignore_unsubscribe: bool,
+    /// Answer `ping` with an error result instead of `pong`.
+    pub ping_error: bool,
+    /// Report this `ha_version` instead of the stand-in's.
+    pub ha_version: Option<String>,
 }
 
 /// A Home Assistant stand-in on 127.0.0.1.
@@ -106,6 +135,11 @@ impl HaStandIn {
         self.counters.stall.store(stalled, Ordering::SeqCst);
     }
 
+    /// Makes the stand-in misbehave (for connections and commands from now on).
+    pub fn set_quirks(&self, quirks: Quirks) {
+        self.shared.lock().quirks = quirks;
+    }
+
     /// Drops every open connection at once, as a restart of Home Assistant would.
     pub fn restart(&self) {
         for stream in self.shared.lock().live.drain(..) {
@@ -160,6 +194,10 @@ impl Session {
         }
     }
 
+    fn quirks(&self) -> Quirks {
+        self.shared.lock().quirks.clone()
+    }
+
     fn run(mut self, mut ws: WebSocket<TcpStream>) {
         if !self.authenticate(&mut ws) {
             let _ = ws.close(None);
@@ -174,7 +212,7 @@ impl Session {
                 continue;
             };
             for reply in self.handle(&command) {
-                if ws.send(Message::text(reply.to_string())).is_err() {
+                if ws.send(Message::text(reply)).is_err() {
                     return;
                 }
             }
@@ -182,7 +220,9 @@ impl Session {
     }
 
     fn authenticate(&mut self, ws: &mut WebSocket<TcpStream>) -> bool {
-        let hello = json!({"type": "auth_required", "ha_version": STAND_IN_VERSION});
+        let quirks = self.quirks();
+        let version = quirks.ha_version.as_deref().unwrap_or(STAND_IN_VERSION);
+        let hello = json!({"type": "auth_required", "ha_version": version});
         if ws.send(Message::text(hello.to_string())).is_err() {
             return false;
         }
@@ -190,18 +230,66 @@ impl Session {
             return false;
         };
         let auth: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
-        let ok = auth["type"] == "auth" && auth["access_token"] == self.token.as_str();
+        let given = auth["access_token"].as_str().unwrap_or_default().to_owned();
+        if quirks.stall_auth {
+            // Read on, answer nothing.
+            while ws.read().is_ok() {}
+            return false;
+        }
+        if quirks.non_json_auth_reply {
+            let _ = ws.send(Message::text(format!("unexpected: you sent {given}")));
+            return false;
+        }
+        let ok = auth["type"] == "auth" && given == self.token;
         let reply = if ok {
             self.counters.auths.fetch_add(1, Ordering::SeqCst);
-            json!({"type": "auth_ok", "ha_version": STAND_IN_VERSION})
+            json!({"type": "auth_ok", "ha_version": version})
+        } else if quirks.reflect_token {
+            json!({"type": "auth_invalid", "message": format!("Invalid access token {given}")})
         } else {
             json!({"type": "auth_invalid", "message": "Invalid access token or password"})
         };
         ws.send(Message::text(reply.to_string())).is_ok() && ok
     }
 
-    /// The replies to one command, in the order Home Assistant sends them.
-    fn handle(&mut self, command: &Value) -> Vec<Value> {
+    /// The replies to one command, in the order Home Assistant sends them, as text.
+    fn handle(&mut self, command: &Value) -> Vec<String> {
+        let quirks = self.quirks();
+        let mut replies: Vec<String> = Vec::new();
+        if command["type"] != "unsubscribe_events" && command["type"] != "ping" {
+            for n in 0..quirks.events_before_result {
+                for sub in self.subscriptions.keys() {
+                    replies.push(
+                        json!({"id": sub, "type": "event", "event": {"event_type": "flood", "data": {"n": n, "padding": "p".repeat(quirks.event_padding)}}})
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        if let (Some(size), "get_states") = (
+            quirks.states_of_zeros,
+            command["type"].as_str().unwrap_or_default(),
+        ) {
+            if let Some(id) = command["id"].as_u64() {
+                self.shared.lock().command_log.push("get_states".into());
+                self.last_id = id;
+                let zeros = vec!["0"; size / 2].join(",");
+                replies.push(format!(
+                    r#"{{"id":{id},"type":"result","success":true,"result":[{zeros}]}}"#
+                ));
+                return replies;
+            }
+        }
+        replies.extend(
+            self.answer(command, &quirks)
+                .into_iter()
+                .map(|v| v.to_string()),
+        );
+        replies
+    }
+
+    /// The answers to one command.
+    fn answer(&mut self, command: &Value, quirks: &Quirks) -> Vec<Value> {
         let kind = command["type"].as_str().unwrap_or_default().to_owned();
         let Some(id) = command["id"].as_u64() else {
             return vec![];
@@ -215,11 +303,13 @@ impl Session {
             return vec![];
         }
         match kind.as_str() {
+            "ping" if quirks.ping_error => vec![error(id, "unknown_error", "Not today.")],
             "ping" => vec![json!({"id": id, "type": "pong"})],
+            "unsubscribe_events" if quirks.ignore_unsubscribe => vec![],
             "get_states" => vec![result(id, Value::Array(self.shared.lock().states.clone()))],
             "get_config" => vec![result(
                 id,
-                json!({"location_name": "Stand-in Home", "version": STAND_IN_VERSION,
+                json!({"location_name": "Stand-in Home", "version": quirks.ha_version.as_deref().unwrap_or(STAND_IN_VERSION),
                        "time_zone": "UTC", "unit_system": {"temperature": "°C"},
                        "components": ["light", "sensor", "switch"], "state": "RUNNING"}),
             )],

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tungstenite::WebSocket;
 
-pub use home_assistant::{HaStandIn, STAND_IN_VERSION};
+pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
 
 /// Echoes every text and binary message until the peer leaves.

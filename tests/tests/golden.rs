@@ -4,7 +4,7 @@
 //!
 //! Placeholders: `{echo}`, `{mute}`, ... stand for the port of the peer of that name, in
 //! events and answers alike; `{connection}` in an event is the handle the last `connect`
-//! answered; handles in answers read `ws-N`. An answer may hold `"<number>"`, `"<string>"`
+//! answered; handles in answers read `ws-N`, Home Assistant sessions `ha-N`. An answer may hold `"<number>"`, `"<string>"`
 //! or `"<any>"` where a value varies from run to run (a round-trip time). A file may set
 //! `env` (a `null` removes the variable) and `budget_ms` (the invocation's time left).
 //!
@@ -85,13 +85,17 @@ impl Peers {
     }
 }
 
-/// `"ws-17"` → `"ws-N"`.
+/// `"ws-17"` → `"ws-N"`, `"ha-3"` → `"ha-N"`.
 fn normalise_handles(text: &str) -> String {
+    normalise_prefix(&normalise_prefix(text, "\"ws-"), "\"ha-")
+}
+
+fn normalise_prefix(text: &str, prefix: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("\"ws-") {
-        out.push_str(&rest[..at + 4]);
-        let after = &rest[at + 4..];
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at + prefix.len()]);
+        let after = &rest[at + prefix.len()..];
         let digits = after.chars().take_while(char::is_ascii_digit).count();
         if digits > 0 && after[digits..].starts_with('"') {
             out.push('N');

@@ -22,7 +22,7 @@ fn client(ha: &HaStandIn) -> HaClient {
 fn authenticates_and_reads_states() {
     let ha = stand_in();
     let c = client(&ha);
-    let states = c.get_states(T).unwrap();
+    let states = c.get_states(T).unwrap().to_value();
     assert_eq!(states.as_array().unwrap().len(), 3);
     let info = c.session_info().unwrap();
     assert_eq!(info.ha_version, peers::STAND_IN_VERSION);
@@ -48,9 +48,9 @@ fn wrong_token_is_auth_failed_and_never_shown() {
 #[test]
 fn warm_session_is_reused_by_the_next_client() {
     let ha = stand_in();
-    client(&ha).get_states(T).unwrap();
+    client(&ha).get_states(T).unwrap().to_value();
     let second = client(&ha);
-    second.get_config(T).unwrap();
+    second.get_config(T).unwrap().to_value();
     assert!(second.session_info().unwrap().reused);
     assert_eq!(ha.connections(), 1);
     assert_eq!(ha.auths(), 1);
@@ -61,10 +61,10 @@ fn warm_session_is_reused_by_the_next_client() {
 #[test]
 fn restart_between_calls_reconnects_transparently() {
     let ha = stand_in();
-    client(&ha).get_states(T).unwrap();
+    client(&ha).get_states(T).unwrap().to_value();
     ha.restart();
     let second = client(&ha);
-    let config = second.get_config(T).unwrap();
+    let config = second.get_config(T).unwrap().to_value();
     assert_eq!(config["location_name"], "Stand-in Home");
     assert!(!second.session_info().unwrap().reused);
     assert_eq!(ha.connections(), 2);
@@ -77,14 +77,17 @@ fn events_arriving_before_the_result_are_kept() {
     let c = client(&ha);
     let sub = c.subscribe_events(Some("state_changed"), T).unwrap();
     let call = ServiceCall::new("light", "turn_on").target(json!({"entity_id": "light.kitchen"}));
-    let result = c.call_service(&call, T).unwrap();
+    let result = c.call_service(&call, T).unwrap().to_value();
     assert!(result["context"]["id"].is_string());
     // The event came before the result; it waited in the backlog.
     assert_eq!(c.pending_messages(T).unwrap(), 1);
-    let event = c.next_event(sub, T).unwrap();
+    let event = c.next_event(sub, T).unwrap().to_value();
     assert_eq!(event["event_type"], "state_changed");
     assert_eq!(event["data"]["new_state"]["state"], "on");
-    assert_eq!(c.get_state("light.kitchen", T).unwrap()["state"], "on");
+    assert_eq!(
+        c.get_state("light.kitchen", T).unwrap().to_value()["state"],
+        "on"
+    );
     c.unsubscribe_events(sub, T).unwrap();
     // No more events for an ended subscription.
     let err = c.next_event(sub, Duration::from_millis(200)).unwrap_err();
@@ -98,7 +101,7 @@ fn service_response_is_returned_when_asked() {
     let call = ServiceCall::new("switch", "turn_on")
         .service_data(json!({"entity_id": "switch.coffee_maker"}))
         .return_response(true);
-    let result = c.call_service(&call, T).unwrap();
+    let result = c.call_service(&call, T).unwrap().to_value();
     assert_eq!(result["response"]["state"], "on");
 }
 
@@ -128,7 +131,7 @@ fn home_assistant_errors_are_command_failed_with_its_code() {
         "unknown_command"
     );
     // The session survives command errors.
-    c.get_states(T).unwrap();
+    c.get_states(T).unwrap().to_value();
     assert_eq!(ha.connections(), 1);
 }
 
@@ -137,18 +140,22 @@ fn registries_services_and_templates() {
     let ha = stand_in();
     let c = client(&ha);
     assert_eq!(
-        c.registry(Registry::Entity, T).unwrap()[0]["entity_id"],
+        c.registry(Registry::Entity, T).unwrap().to_value()[0]["entity_id"],
         "light.kitchen"
     );
     assert_eq!(
-        c.registry(Registry::Area, T).unwrap()[0]["area_id"],
+        c.registry(Registry::Area, T).unwrap().to_value()[0]["area_id"],
         "kitchen"
     );
-    assert_eq!(c.registry(Registry::Device, T).unwrap()[1]["id"], "dev2");
-    assert!(c.get_services(T).unwrap()["light"]["turn_on"].is_object());
+    assert_eq!(
+        c.registry(Registry::Device, T).unwrap().to_value()[1]["id"],
+        "dev2"
+    );
+    assert!(c.get_services(T).unwrap().to_value()["light"]["turn_on"].is_object());
     let text = c
         .render_template("Outside: {{ states('sensor.outdoor_temperature') }} °C", T)
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(text, "Outside: 7.5 °C");
     assert!(c.ping(T).unwrap() < T);
     let log = ha.command_log();
@@ -166,7 +173,7 @@ fn registries_services_and_templates() {
 fn unanswered_command_times_out_and_is_not_resent() {
     let ha = stand_in();
     let c = client(&ha);
-    c.get_states(T).unwrap();
+    c.get_states(T).unwrap().to_value();
     ha.set_stalled(true);
     let timeout = Duration::from_millis(600);
     let start = Instant::now();
@@ -181,7 +188,7 @@ fn unanswered_command_times_out_and_is_not_resent() {
     );
     ha.set_stalled(false);
     // The session goes on; the late command was sent exactly once.
-    c.get_config(T).unwrap();
+    c.get_config(T).unwrap().to_value();
     assert_eq!(
         ha.command_log()
             .iter()
@@ -205,7 +212,7 @@ fn client_assigns_ids_and_refuses_callers_ids() {
     let err = c.get_state("not an entity", T).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidParameter);
     for _ in 0..5 {
-        c.get_config(T).unwrap();
+        c.get_config(T).unwrap().to_value();
     }
 }
 
@@ -241,7 +248,7 @@ fn stand_in_rejects_ids_that_do_not_increase() {
     let reply = gateway::websocket_receive(h, T, None)
         .unwrap()
         .content
-        .into_json()
+        .to_value()
         .unwrap();
     assert_eq!(reply["success"], false);
     assert_eq!(reply["error"]["code"], "id_reuse");

@@ -203,13 +203,13 @@ fn sixteen_threads_keep_stats_consistent() {
                 for r in 0..REQUESTS {
                     let msg = json!({"thread": t, "request": r});
                     let reply = gw.request(&url, &msg, T, None).unwrap();
-                    assert_eq!(reply.response().unwrap(), &msg);
+                    assert_eq!(reply.response().unwrap(), msg);
                 }
                 let c = gw.connect(&url, T, None).unwrap();
                 let h = c.connection.as_str();
                 let msg = json!({"thread": t});
                 gw.send(h, &msg, None, None).unwrap();
-                assert_eq!(gw.receive(h, T, None).unwrap().message().unwrap(), &msg);
+                assert_eq!(gw.receive(h, T, None).unwrap().message().unwrap(), msg);
                 gw.close(h, None, None).unwrap();
             });
         }

@@ -14,7 +14,7 @@ fn request_echoes_through_the_gateway() {
     let echo = servers::echo();
     let msg = json!({"type": "hello", "data": [1, 2, 3]});
     let reply = gateway::websocket_request(&echo.url(), &msg, T, Some("rt-request")).unwrap();
-    assert_eq!(reply.response().unwrap(), &msg);
+    assert_eq!(reply.response().unwrap(), msg);
     assert_eq!(reply.correlation_id, "rt-request");
     assert_eq!(reply.url, echo.url());
 }
@@ -72,7 +72,7 @@ fn typed_connection_api() {
     let h = c.connection.as_str();
     gateway::websocket_send(h, &json!([1, "two"]), None).unwrap();
     let r = gateway::websocket_receive(h, T, None).unwrap();
-    assert_eq!(r.message().unwrap(), &json!([1, "two"]));
+    assert_eq!(r.message().unwrap(), json!([1, "two"]));
     assert_eq!(r.connection, c.connection);
     gateway::websocket_close(h, None).unwrap();
 }
@@ -81,7 +81,7 @@ fn typed_connection_api() {
 fn pings_are_answered_and_skipped() {
     let server = servers::ping_first();
     let reply = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap();
-    assert_eq!(reply.response().unwrap(), &json!({"k": "v"}));
+    assert_eq!(reply.response().unwrap(), json!({"k": "v"}));
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn localhost_name_is_resolved() {
     let reply =
         gateway::websocket_request(&echo.url_with_host("localhost"), &json!({"a": 1}), T, None)
             .unwrap();
-    assert_eq!(reply.response().unwrap(), &json!({"a": 1}));
+    assert_eq!(reply.response().unwrap(), json!({"a": 1}));
 }
 
 #[test]
@@ -246,7 +246,7 @@ fn ipv6_loopback() {
     };
     assert!(server.url().starts_with("ws://[::1]:"));
     let reply = gateway::websocket_request(&server.url(), &json!({"v6": true}), T, None).unwrap();
-    assert_eq!(reply.response().unwrap(), &json!({"v6": true}));
+    assert_eq!(reply.response().unwrap(), json!({"v6": true}));
     assert_eq!(reply.url, server.url());
 }
 

@@ -23,7 +23,7 @@ fn wss_request_with_a_custom_root() {
     for host in ["127.0.0.1", "localhost"] {
         let url = server.url_with_host(host);
         let reply = gateway::websocket_request(&url, &json!({"secure": host}), T, None).unwrap();
-        assert_eq!(reply.response().unwrap(), &json!({"secure": host}));
+        assert_eq!(reply.response().unwrap(), json!({"secure": host}));
     }
 }
 

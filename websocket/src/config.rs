@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+/// The default largest message: Lambda answers a synchronous invocation with at most 6 MB
+/// (6 MiB), and a message comes back inside an envelope; 4 KiB is the envelope's room.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = (6 << 20) - (4 << 10);
+
 /// Limits and defaults of a [`WebSocketCore`](crate::WebSocketCore).
 ///
 /// ```
@@ -19,7 +23,8 @@ pub struct ManagerConfig {
     pub rate_limit_max: usize,
     /// Length of the sliding window. Default 1000 ms.
     pub rate_limit_window: Duration,
-    /// Largest message sent or received, in bytes. Default 16 MiB.
+    /// Largest message sent or received, in bytes. Default [`DEFAULT_MAX_MESSAGE_SIZE`]
+    /// (6 MiB less 4 KiB: an answer must fit Lambda's 6 MB response with its envelope).
     pub max_message_size: usize,
     /// Longest the closing handshake may take. Default 1 s.
     pub close_timeout: Duration,
@@ -31,7 +36,7 @@ impl Default for ManagerConfig {
             max_connections: 64,
             rate_limit_max: 300,
             rate_limit_window: Duration::from_millis(1000),
-            max_message_size: 16 << 20,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             close_timeout: Duration::from_secs(1),
         }
     }
@@ -62,7 +67,7 @@ impl ManagerConfig {
         self
     }
 
-    /// Sets the largest message in bytes (default 16 MiB).
+    /// Sets the largest message in bytes (default [`DEFAULT_MAX_MESSAGE_SIZE`]).
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes;
         self

@@ -33,7 +33,7 @@ mod stream;
 mod tls;
 mod transport;
 
-pub use crate::config::ManagerConfig;
+pub use crate::config::{ManagerConfig, DEFAULT_MAX_MESSAGE_SIZE};
 pub use crate::connection::Connection;
 pub use crate::core::WebSocketCore;
 pub use crate::error::{Error, Phase, ResolveFailure, Result};

@@ -1,0 +1,120 @@
+//! Messages that arrived for someone else, kept in order for their reader and bounded in
+//! count and in bytes.
+
+use std::collections::VecDeque;
+
+use crate::protocol::HaMessage;
+
+/// Messages kept for later readers at most; beyond it the oldest is dropped and counted.
+pub const BACKLOG_LIMIT: usize = 10_000;
+
+/// Bytes kept for later readers at most (events of 8 MiB: one fits); beyond it the oldest
+/// are dropped and counted.
+pub const BACKLOG_LIMIT_BYTES: usize = 8 << 20;
+
+/// A bounded queue of messages.
+#[derive(Debug, Default)]
+pub(crate) struct Backlog {
+    messages: VecDeque<HaMessage>,
+    bytes: usize,
+    /// Messages dropped to stay within the bounds.
+    pub(crate) dropped: u64,
+}
+
+impl Backlog {
+    /// Keeps `message`, dropping the oldest while either bound would be passed.
+    pub(crate) fn push(&mut self, message: HaMessage) {
+        let size = message.size();
+        while !self.messages.is_empty()
+            && (self.messages.len() >= BACKLOG_LIMIT || self.bytes + size > BACKLOG_LIMIT_BYTES)
+        {
+            self.pop_front();
+        }
+        if size > BACKLOG_LIMIT_BYTES {
+            self.dropped += 1;
+            return;
+        }
+        self.bytes += size;
+        self.messages.push_back(message);
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(old) = self.messages.pop_front() {
+            self.bytes -= old.size();
+            self.dropped += 1;
+        }
+    }
+
+    /// Takes out the first message `wanted` accepts.
+    pub(crate) fn take(&mut self, wanted: impl Fn(&HaMessage) -> bool) -> Option<HaMessage> {
+        let pos = self.messages.iter().position(wanted)?;
+        let found = self.messages.remove(pos)?;
+        self.bytes -= found.size();
+        Some(found)
+    }
+
+    /// Drops every message `unwanted` accepts.
+    pub(crate) fn forget(&mut self, unwanted: impl Fn(&HaMessage) -> bool) {
+        let mut bytes = 0;
+        self.messages.retain(|m| {
+            let keep = !unwanted(m);
+            if keep {
+                bytes += m.size();
+            }
+            keep
+        });
+        self.bytes = bytes;
+    }
+
+    /// Messages waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Bytes waiting.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    fn event(id: u64, size: usize) -> HaMessage {
+        let text = format!("\"{}\"", "x".repeat(size));
+        HaMessage::Event {
+            id,
+            event: RawValue::from_string(text).unwrap(),
+        }
+    }
+
+    #[test]
+    fn bounded_in_bytes_oldest_first() {
+        let mut backlog = Backlog::default();
+        for i in 0..20 {
+            backlog.push(event(i, 1 << 20));
+        }
+        assert!(backlog.bytes() <= BACKLOG_LIMIT_BYTES);
+        assert!(backlog.len() < 20);
+        assert_eq!(backlog.dropped as usize, 20 - backlog.len());
+        // The newest survive.
+        assert!(backlog
+            .take(|m| matches!(m, HaMessage::Event { id: 19, .. }))
+            .is_some());
+        assert!(backlog
+            .take(|m| matches!(m, HaMessage::Event { id: 0, .. }))
+            .is_none());
+    }
+
+    #[test]
+    fn bounded_in_count() {
+        let mut backlog = Backlog::default();
+        for i in 0..(BACKLOG_LIMIT as u64 + 5) {
+            backlog.push(event(i, 1));
+        }
+        assert_eq!(backlog.len(), BACKLOG_LIMIT);
+        assert_eq!(backlog.dropped, 5);
+    }
+}
