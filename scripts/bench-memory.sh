@@ -12,3 +12,14 @@ for mode in raw gateway; do
   eval "${mode}_kb=$kb"
 done
 awk -v r="$raw_kb" -v g="$gateway_kb" 'BEGIN { printf "ratio gateway/raw peak RSS = %.2f\n", g / r }'
+
+# The whole Lambda binary answering one reply of the largest default size in the worst shape.
+cargo build -q --release -p lambda
+"$bin" serve-worst > target/worst-url.txt &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s target/worst-url.txt ] && break; sleep 0.1; done
+url=$(head -n 1 target/worst-url.txt)
+kb=$( { /usr/bin/time -f '%M' target/release/lambda invoke \
+  "{\"operation\":\"request\",\"url\":\"$url\",\"text\":\"go\",\"timeout\":20}" >/dev/null; } 2>&1 | tail -n 1 )
+echo "lambda invoke, one [0,0,...] reply of the largest default size: peak_rss_kb=$kb"

@@ -39,24 +39,89 @@ struct FailureBody<'a> {
     details: &'a serde_json::Map<String, Value>,
 }
 
+/// A buffer that refuses to grow past its limit, so an answer too large to return is never
+/// built whole.
+struct Bounded {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+/// The error [`Bounded`] answers once its limit would be passed.
+#[derive(Debug)]
+struct OverLimit;
+
+impl fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("over the limit")
+    }
+}
+
+impl std::error::Error for OverLimit {}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.limit {
+            return Err(std::io::Error::other(OverLimit));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Envelope {
     /// A success with `message` and `data`.
     pub fn success<T: Serialize + ?Sized>(message: &str, data: &T) -> Envelope {
+        Envelope::success_within(message, data, usize::MAX)
+    }
+
+    /// A success with `message` and `data` when it serializes to at most `limit` bytes,
+    /// else a `MESSAGE_TOO_LARGE` failure; the text is never built beyond `limit`.
+    ///
+    /// ```
+    /// let e = gateway::Envelope::success_within("Done", &"x".repeat(100), 64);
+    /// assert_eq!(e.to_value()["error_code"], "MESSAGE_TOO_LARGE");
+    /// ```
+    pub fn success_within<T: Serialize + ?Sized>(
+        message: &str,
+        data: &T,
+        limit: usize,
+    ) -> Envelope {
         let body = SuccessBody {
             success: true,
             message,
             data,
         };
-        match serde_json::value::to_raw_value(&body) {
-            Ok(text) => Envelope {
-                text,
-                success: true,
+        let mut out = Bounded {
+            buf: Vec::new(),
+            limit,
+        };
+        let written = serde_json::to_writer(&mut out, &body);
+        let problem = match written {
+            Ok(()) => match String::from_utf8(out.buf).map(RawValue::from_string) {
+                Ok(Ok(text)) => {
+                    return Envelope {
+                        text,
+                        success: true,
+                    }
+                }
+                _ => "The result is not valid JSON.".to_owned(),
             },
-            Err(e) => Envelope::failure(&Failure::new(
-                ErrorCode::WebsocketParseFailed,
-                format!("The result could not be serialized: {e}."),
-            )),
-        }
+            Err(e) if e.is_io() => {
+                return Envelope::failure(
+                    &Failure::new(
+                        ErrorCode::MessageTooLarge,
+                        format!("The answer would be larger than {limit} bytes."),
+                    )
+                    .with_detail("max_response_size", limit),
+                )
+            }
+            Err(e) => format!("The result could not be serialized: {e}."),
+        };
+        Envelope::failure(&Failure::new(ErrorCode::WebsocketParseFailed, problem))
     }
 
     /// A failure.
@@ -93,8 +158,17 @@ impl Envelope {
     where
         for<'e> Failure: From<&'e E>,
     {
+        Envelope::of_within(result, usize::MAX)
+    }
+
+    /// [`Envelope::of`], a success limited to `limit` bytes (see
+    /// [`Envelope::success_within`]).
+    pub fn of_within<T: Reply, E>(result: &Result<T, E>, limit: usize) -> Envelope
+    where
+        for<'e> Failure: From<&'e E>,
+    {
         match result {
-            Ok(reply) => Envelope::success(reply.summary(), reply),
+            Ok(reply) => Envelope::success_within(reply.summary(), reply, limit),
             Err(e) => Envelope::failure(&Failure::from(e)),
         }
     }

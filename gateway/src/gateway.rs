@@ -37,6 +37,8 @@ use crate::{Error, Result, SCOPE};
 #[derive(Debug, Clone)]
 pub struct Gateway {
     core: Arc<WebSocketCore>,
+    /// Largest envelope [`Gateway::answer`] builds; larger is `MESSAGE_TOO_LARGE`.
+    answer_limit: usize,
 }
 
 static GLOBAL: Lazy<Gateway> = Lazy::new(|| Gateway::new(Arc::clone(WebSocketCore::global())));
@@ -50,7 +52,27 @@ struct Context {
 impl Gateway {
     /// A gateway over `core`.
     pub fn new(core: Arc<WebSocketCore>) -> Gateway {
-        Gateway { core }
+        Gateway {
+            core,
+            answer_limit: usize::MAX,
+        }
+    }
+
+    /// The same gateway, answering envelopes of at most `limit` bytes (a Lambda function's
+    /// response limit); a larger answer is `MESSAGE_TOO_LARGE` and is never built whole.
+    ///
+    /// ```
+    /// let g = gateway::Gateway::global().clone().with_answer_limit(6 << 20);
+    /// assert_eq!(g.answer_limit(), 6 << 20);
+    /// ```
+    pub fn with_answer_limit(mut self, limit: usize) -> Gateway {
+        self.answer_limit = limit;
+        self
+    }
+
+    /// The largest envelope [`Gateway::answer`] builds.
+    pub fn answer_limit(&self) -> usize {
+        self.answer_limit
     }
 
     /// The gateway over the per-process core ([`WebSocketCore::global`]).
@@ -100,7 +122,15 @@ impl Gateway {
             connection: operation.connection().cloned(),
         };
         let (cid, result) = self.dispatch(operation);
-        Envelope::of(&result.map_err(|e| failure_in(&e, &context, &cid)))
+        let envelope = Envelope::of_within(
+            &result.map_err(|e| failure_in(&e, &context, &cid)),
+            self.answer_limit,
+        );
+        envelope.map_failure(|f| {
+            f.details
+                .entry("correlation_id")
+                .or_insert_with(|| cid.as_str().into());
+        })
     }
 
     /// Runs an operation given as an event's JSON text (`{"operation": ..., ...}`) and

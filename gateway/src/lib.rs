@@ -44,7 +44,9 @@ pub use interface::{
     Closed, Connected, Content, Error, Expect, Operation, Outcome, Received, Reply, ResetDone,
     Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
 };
-pub use websocket::{ConnectionHandle, ManagerConfig, Message, Phase, Stats, WebSocketCore};
+pub use websocket::{
+    ConnectionHandle, ManagerConfig, Message, Phase, Stats, WebSocketCore, DEFAULT_MAX_MESSAGE_SIZE,
+};
 
 /// Result of every gateway call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -45,16 +45,14 @@ impl Function {
     /// The function as deployed: the per-process gateway, Home Assistant from the
     /// environment.
     pub fn from_env() -> Function {
-        Function {
-            gateway: Gateway::global().clone(),
-            home_assistant: HaSource::Environment,
-        }
+        Function::new(Gateway::global().clone())
     }
 
-    /// A function over `gateway`, Home Assistant from the environment.
+    /// A function over `gateway` (its answers limited to Lambda's response size), Home
+    /// Assistant from the environment.
     pub fn new(gateway: Gateway) -> Function {
         Function {
-            gateway,
+            gateway: gateway.with_answer_limit(LAMBDA_RESPONSE_LIMIT),
             home_assistant: HaSource::Environment,
         }
     }
@@ -252,14 +250,19 @@ impl Function {
             }),
         }
         .map_err(ha)?;
-        Ok(Envelope::success(
+        Ok(Envelope::success_within(
             "Home Assistant command completed",
             &HaAnswer {
                 result: &result,
                 correlation_id: cid.as_str(),
                 session: client.session_info(),
             },
-        ))
+            LAMBDA_RESPONSE_LIMIT,
+        )
+        .map_failure(|f| {
+            f.details
+                .insert("correlation_id".into(), cid.as_str().into());
+        }))
     }
 }
 

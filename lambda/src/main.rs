@@ -71,12 +71,26 @@ fn invoke(event: &str) -> ExitCode {
             eprintln!("lambda invoke: cannot read the event from stdin: {e}");
             return ExitCode::from(2);
         }
-        // Bytes that are not UTF-8 still get an envelope: the JSON parser names the problem.
-        String::from_utf8_lossy(&bytes).into_owned()
+        match String::from_utf8(bytes) {
+            Ok(text) => text,
+            // Bytes that are not UTF-8 still get an envelope.
+            Err(e) => {
+                let failure = gateway::Failure::from(gateway::Error::invalid_parameter(
+                    "event",
+                    &format!("is not valid UTF-8 ({})", e.utf8_error()),
+                ));
+                return print_envelope(&gateway::Envelope::failure(&failure));
+            }
+        }
     } else {
         event.to_owned()
     };
     let envelope = lambda::Function::from_env().answer(&text, &lambda::Invocation::local());
+    print_envelope(&envelope)
+}
+
+/// Prints the envelope as one line; the exit status says whether it was a success.
+fn print_envelope(envelope: &gateway::Envelope) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{envelope}")
         .and_then(|()| stdout.flush())

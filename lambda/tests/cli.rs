@@ -141,3 +141,24 @@ fn json_log_format_carries_the_debug_lines() {
         "{message}"
     );
 }
+
+#[test]
+fn invalid_utf8_on_stdin_still_gets_an_envelope() {
+    let mut child = lambda()
+        .args(["invoke", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"operation\": \"get_stats\", \"correlation_id\": \"\xff\xfe\"}")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let envelope = one_envelope(&output);
+    assert_eq!(envelope["error_code"], "INVALID_PARAMETER", "{envelope}");
+}

@@ -211,6 +211,9 @@ impl Session {
             let Ok(command) = serde_json::from_str::<Value>(text.as_str()) else {
                 continue;
             };
+            if !self.flood(&mut ws, &command) {
+                return;
+            }
             for reply in self.handle(&command) {
                 if ws.send(Message::text(reply)).is_err() {
                     return;
@@ -252,20 +255,32 @@ impl Session {
         ws.send(Message::text(reply.to_string())).is_ok() && ok
     }
 
+    /// Sends the events [`Quirks::events_before_result`] asks for, one at a time (so the
+    /// stand-in never holds more than one); false when the client went away.
+    fn flood(&mut self, ws: &mut WebSocket<TcpStream>, command: &Value) -> bool {
+        let quirks = self.quirks();
+        if command["type"] == "unsubscribe_events" || command["type"] == "ping" {
+            return true;
+        }
+        let subscriptions: Vec<u64> = self.subscriptions.keys().copied().collect();
+        for n in 0..quirks.events_before_result {
+            for sub in &subscriptions {
+                let event = format!(
+                    r#"{{"id":{sub},"type":"event","event":{{"event_type":"flood","data":{{"n":{n},"padding":"{}"}}}}}}"#,
+                    "p".repeat(quirks.event_padding)
+                );
+                if ws.send(Message::text(event)).is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
     /// The replies to one command, in the order Home Assistant sends them, as text.
     fn handle(&mut self, command: &Value) -> Vec<String> {
         let quirks = self.quirks();
         let mut replies: Vec<String> = Vec::new();
-        if command["type"] != "unsubscribe_events" && command["type"] != "ping" {
-            for n in 0..quirks.events_before_result {
-                for sub in self.subscriptions.keys() {
-                    replies.push(
-                        json!({"id": sub, "type": "event", "event": {"event_type": "flood", "data": {"n": n, "padding": "p".repeat(quirks.event_padding)}}})
-                            .to_string(),
-                    );
-                }
-            }
-        }
         if let (Some(size), "get_states") = (
             quirks.states_of_zeros,
             command["type"].as_str().unwrap_or_default(),

@@ -3,6 +3,10 @@
 //! round trip each, against an in-process loopback echo server.
 //!
 //! `scripts/bench-memory.sh` runs both under `/usr/bin/time` and prints peak RSS.
+//!
+//! `serve-worst` instead serves, until killed, one reply of the largest size the defaults
+//! allow in the worst shape (`[0,0,...]`) and prints its URL, for measuring the whole
+//! `lambda invoke` process on it.
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -14,6 +18,10 @@ const T: Duration = Duration::from_secs(5);
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
+    if mode == "serve-worst" {
+        serve_worst();
+        return;
+    }
     let echo = peers::echo().expect("echo server");
     let url = echo.url();
     let addr = echo.addr();
@@ -55,5 +63,36 @@ fn main() {
             eprintln!("usage: memory_probe raw|gateway");
             std::process::exit(2);
         }
+    }
+}
+
+/// Serves `[0,0,...]` of the largest default message size to every request.
+fn serve_worst() {
+    let size = gateway::DEFAULT_MAX_MESSAGE_SIZE;
+    let mut body = String::with_capacity(size);
+    body.push('[');
+    while body.len() + 3 <= size {
+        if body.len() > 1 {
+            body.push(',');
+        }
+        body.push('0');
+    }
+    body.push(']');
+    let body = std::sync::Arc::new(body);
+    let server = peers::Server::start(
+        "ws",
+        std::sync::Arc::new(move |stream| {
+            if let Ok(mut ws) = tungstenite::accept(stream) {
+                if ws.read().is_ok() {
+                    let _ = ws.send(Message::text(body.as_str()));
+                }
+                while ws.read().is_ok() {}
+            }
+        }),
+    )
+    .expect("server");
+    println!("{}", server.url());
+    loop {
+        std::thread::sleep(Duration::from_secs(60));
     }
 }

@@ -275,6 +275,39 @@ fn values_cannot_forge_lines() {
     assert!(lines.iter().all(|l| !l.contains('\u{2028}')));
 }
 
+/// Home Assistant's words and a command's type cannot forge lines either.
+fn home_assistant_values_cannot_forge_lines() {
+    for name in ["DEBUG_MODE", "HA_DEBUG_MODE", "LAMBDA_DEBUG_MODE"] {
+        std::env::set_var(name, "true");
+    }
+    debug::reload();
+    let token = "forge-token-0123456789";
+    let ha = peers::HaStandIn::start(token).unwrap();
+    ha.set_quirks(peers::Quirks {
+        ha_version: Some("2026.1\n[forged-ha] [HA-DEBUG] version".into()),
+        ..Default::default()
+    });
+    let config = home_assistant::HaConfig::new(&ha.base_url(), token).unwrap();
+    let function = lambda::Function::from_env().with_home_assistant(config);
+    let invocation = lambda::Invocation::with_budget("forge-ha", T);
+    let e = function.handle(
+        json!({"operation": "ha_command", "command": {"type": "get_config\n[forged-ha] [HA-DEBUG] type"}}),
+        &invocation,
+    );
+    assert_eq!(e["error_code"], "HA_COMMAND_FAILED", "{e}");
+    let lines = capture::all_lines();
+    assert!(
+        !lines.iter().any(|l| l.starts_with("[forged-ha]")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("ha_version=2026.1\\u{a}[forged-ha]")),
+        "{lines:#?}"
+    );
+}
+
 /// With `AWS_LAMBDA_LOG_FORMAT=JSON` the correlation id and the scope are fields.
 fn json_format_puts_the_id_and_scope_in_fields() {
     use std::sync::{Arc, Mutex};
@@ -329,6 +362,7 @@ fn debug_output() {
     one_correlation_id_threads_every_layer();
     secrets_never_reach_logs_or_envelopes();
     values_cannot_forge_lines();
+    home_assistant_values_cannot_forge_lines();
     json_format_puts_the_id_and_scope_in_fields();
     switches_gate_each_scope();
 }
