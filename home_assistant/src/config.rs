@@ -118,7 +118,7 @@ fn trust_ca_file(path: &str) -> Result<()> {
         variable: "HA_CA_CERT",
         message: format!("HA_CA_CERT names a file that cannot be read: {e}.").into(),
     })?;
-    crate::pool::add_root_certificate(&pem).map_err(|e| Error::Config {
+    crate::connections::add_root_certificate(&pem).map_err(|e| Error::Config {
         variable: "HA_CA_CERT",
         message: format!("HA_CA_CERT does not hold a PEM certificate: {e}").into(),
     })?;

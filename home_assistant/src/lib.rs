@@ -25,6 +25,7 @@
 mod backlog;
 mod client;
 mod config;
+mod connections;
 mod error;
 mod pool;
 mod protocol;
@@ -34,8 +35,9 @@ mod stats;
 pub use backlog::{BACKLOG_LIMIT, BACKLOG_LIMIT_BYTES};
 pub use client::{HaClient, HaResult, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
 pub use config::HaConfig;
+pub use connections::COMMANDS_PER_SECOND;
 pub use error::{CommandFailure, Error, Result};
-pub use pool::{close_all_sessions, COMMANDS_PER_SECOND};
+pub use pool::close_all_sessions;
 pub use stats::{stats, HaStats};
 
 /// This client's debug switches: `HA_DEBUG_MODE`, `HA_DEBUG_TIMING`.

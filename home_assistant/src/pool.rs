@@ -1,53 +1,16 @@
-//! Home Assistant's own connections: a core no JSON caller can name or exhaust, its own
-//! rate accounting, and the warm sessions kept between invocations of one process, keyed
-//! by URL and a hash of the token.
+//! Warm sessions: authenticated sessions kept between invocations of one process, keyed by
+//! URL and a hash of the token.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
-use websocket::{ManagerConfig, RateLimiter, WebSocketCore};
 
 use crate::config::HaConfig;
-use crate::error::Result;
 use crate::session::{Budget, HaSession};
-
-/// Commands admitted per second, across every session of the process. Reading results and
-/// events is not counted: only what is sent.
-pub const COMMANDS_PER_SECOND: usize = 300;
-
-/// The core Home Assistant's connections are opened on: not the gateway's, so a JSON
-/// caller can neither name its connections nor fill its places; its own limiter (not the
-/// core's) counts commands.
-static CORE: Lazy<WebSocketCore> =
-    Lazy::new(|| WebSocketCore::new(ManagerConfig::default().without_rate_limit()));
-
-static LIMITER: Lazy<Mutex<RateLimiter>> = Lazy::new(|| {
-    Mutex::new(RateLimiter::new(
-        COMMANDS_PER_SECOND,
-        Duration::from_secs(1),
-    ))
-});
-
-pub(crate) fn core() -> &'static WebSocketCore {
-    &CORE
-}
-
-/// Counts one command against the limit, or refuses it.
-pub(crate) fn admit_command() -> Result<()> {
-    if LIMITER.lock().try_acquire(Instant::now()) {
-        Ok(())
-    } else {
-        Err(websocket::Error::RateLimited {
-            max: COMMANDS_PER_SECOND,
-            window: Duration::from_secs(1),
-        }
-        .into())
-    }
-}
 
 /// A pool entry: `None` until (re)connected.
 pub(crate) type Entry = Arc<Mutex<Option<HaSession>>>;
@@ -86,9 +49,4 @@ pub fn close_all_sessions(timeout: Duration) {
             }
         }
     }
-}
-
-/// Trusts an extra certificate authority (PEM) for Home Assistant's `wss://` connections.
-pub(crate) fn add_root_certificate(pem: &[u8]) -> Result<()> {
-    Ok(CORE.add_root_certificate(pem)?)
 }

@@ -128,7 +128,8 @@ impl HaSession {
             "Opening session (session={name}, url={})",
             debug::redact_url(config.ws_url())
         );
-        let conn = crate::pool::core().open(config.ws_url(), budget.left(Phase::Connect)?)?;
+        let conn =
+            crate::connections::core().open(config.ws_url(), budget.left(Phase::Connect)?)?;
         let mut session = HaSession {
             conn,
             name,
@@ -206,7 +207,7 @@ impl HaSession {
 
     /// Sends `command` with the next id; from then on it is never sent again.
     pub(crate) fn send(&mut self, command: &Command, budget: Budget) -> Result<u64> {
-        crate::pool::admit_command()?;
+        crate::connections::admit_command()?;
         let id = self.next_id;
         self.next_id += 1;
         debug_line!(

@@ -1,0 +1,49 @@
+//! Home Assistant's own connections: a core no JSON caller can name or exhaust, and its
+//! own rate accounting (one command is one operation; reading is not).
+
+use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use websocket::{ManagerConfig, RateLimiter, WebSocketCore};
+
+use crate::error::Result;
+
+/// Commands admitted per second, across every session of the process. Reading results and
+/// events is not counted: only what is sent.
+pub const COMMANDS_PER_SECOND: usize = 300;
+
+/// The core Home Assistant's connections are opened on: not the gateway's, so a JSON
+/// caller can neither name its connections nor fill its places; its own limiter (not the
+/// core's) counts commands.
+static CORE: Lazy<WebSocketCore> =
+    Lazy::new(|| WebSocketCore::new(ManagerConfig::default().without_rate_limit()));
+
+static LIMITER: Lazy<Mutex<RateLimiter>> = Lazy::new(|| {
+    Mutex::new(RateLimiter::new(
+        COMMANDS_PER_SECOND,
+        Duration::from_secs(1),
+    ))
+});
+
+pub(crate) fn core() -> &'static WebSocketCore {
+    &CORE
+}
+
+/// Counts one command against the limit, or refuses it.
+pub(crate) fn admit_command() -> Result<()> {
+    if LIMITER.lock().try_acquire(Instant::now()) {
+        Ok(())
+    } else {
+        Err(websocket::Error::RateLimited {
+            max: COMMANDS_PER_SECOND,
+            window: Duration::from_secs(1),
+        }
+        .into())
+    }
+}
+
+/// Trusts an extra certificate authority (PEM) for Home Assistant's `wss://` connections.
+pub(crate) fn add_root_certificate(pem: &[u8]) -> Result<()> {
+    Ok(CORE.add_root_certificate(pem)?)
+}
