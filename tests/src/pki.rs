@@ -23,6 +23,19 @@ pub struct TestPki {
 impl TestPki {
     /// Generates a fresh CA and server certificate.
     pub fn generate() -> TestPki {
+        TestPki::generate_with(|_| {})
+    }
+
+    /// A CA and a server certificate that expired in 2020.
+    pub fn generate_expired() -> TestPki {
+        TestPki::generate_with(|params| {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        })
+    }
+
+    /// A CA and a server certificate whose parameters `adjust` changes.
+    fn generate_with(adjust: impl FnOnce(&mut CertificateParams)) -> TestPki {
         let ca_key = KeyPair::generate().expect("ca key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -34,9 +47,10 @@ impl TestPki {
         let issuer = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate().expect("server key");
-        let server_params =
+        let mut server_params =
             CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
                 .expect("server params");
+        adjust(&mut server_params);
         let server_cert = server_params
             .signed_by(&server_key, &issuer)
             .expect("server cert");

@@ -65,3 +65,74 @@ fn bad_pem_is_invalid_parameter() {
         .unwrap_err();
     assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
 }
+
+#[test]
+fn an_untrusted_ca_is_tls_failed() {
+    // A CA nobody added: the system roots do not know it.
+    let pki = TestPki::generate();
+    let server = servers::tls_echo(&pki);
+    let gateway = tests::own_gateway(gateway::ManagerConfig::default());
+    let err = gateway
+        .request(&server.url(), &json!({}), T, None)
+        .unwrap_err();
+    let failure = tests::failure(&err);
+    assert_eq!(failure.code, ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert_eq!(failure.details["phase"], "tls_handshake");
+    assert!(
+        failure.message.contains("certificate"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn an_expired_certificate_is_tls_failed() {
+    let pki = TestPki::generate_expired();
+    let server = servers::tls_echo(&pki);
+    let gateway = tests::own_gateway(gateway::ManagerConfig::default());
+    gateway
+        .core()
+        .add_root_certificate(pki.ca_pem.as_bytes())
+        .unwrap();
+    let err = gateway
+        .request(&server.url(), &json!({}), T, None)
+        .unwrap_err();
+    let failure = tests::failure(&err);
+    assert_eq!(failure.code, ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert!(failure.message.contains("expired"), "{}", failure.message);
+}
+
+#[test]
+fn a_wrong_host_name_is_tls_failed_on_a_core_of_its_own() {
+    let pki = TestPki::generate();
+    let server = servers::tls_echo_on("127.0.0.2", &pki);
+    let gateway = tests::own_gateway(gateway::ManagerConfig::default());
+    gateway
+        .core()
+        .add_root_certificate(pki.ca_pem.as_bytes())
+        .unwrap();
+    let err = gateway
+        .request(&server.url(), &json!({}), T, None)
+        .unwrap_err();
+    let failure = tests::failure(&err);
+    assert_eq!(failure.code, ErrorCode::WebsocketTlsFailed, "{err:?}");
+    // The same CA and host name work.
+    let ok = tests::servers::tls_echo(&pki);
+    gateway
+        .request(&ok.url(), &json!({"ok": 1}), T, None)
+        .unwrap();
+}
+
+#[test]
+fn system_roots_are_a_hashed_directory_here() {
+    // Debian's /etc/ssl/certs is hashed; Lambda's provided.al2023 has
+    // /etc/pki/ca-trust/extracted/pem/directory-hash.
+    assert!(
+        matches!(
+            websocket::SystemRoots::locate(),
+            websocket::SystemRoots::HashedDir(_)
+        ),
+        "{:?}",
+        websocket::SystemRoots::locate()
+    );
+}

@@ -146,7 +146,7 @@ impl WebSocketCore {
             debug::seconds(timeout)
         );
         let tls = if parsed.scheme() == "wss" {
-            Some(self.trust.connector()?)
+            Some(self.trust.context()?)
         } else {
             None
         };

@@ -60,6 +60,17 @@ impl fmt::Display for Phase {
     }
 }
 
+/// A TLS handshake that failed: the host and why.
+#[derive(Debug)]
+pub struct TlsFailure {
+    /// The host name (or address) verified.
+    pub host: String,
+    /// Why: the certificate verification's verdict when it failed, else OpenSSL's error.
+    pub reason: String,
+    /// OpenSSL's error.
+    pub source: openssl::ssl::Error,
+}
+
 /// A name lookup that failed: the host and why.
 #[derive(Debug)]
 pub struct ResolveFailure {
@@ -93,7 +104,7 @@ pub enum Error {
     InvalidCertificate {
         /// The TLS library's reason.
         #[source]
-        source: Box<native_tls::Error>,
+        source: Box<openssl::error::ErrorStack>,
     },
     /// A step outlived the operation's timeout; the connection may still be used when the
     /// phase is send or receive.
@@ -121,17 +132,12 @@ pub enum Error {
     TlsSetup {
         /// The TLS library's reason.
         #[source]
-        source: Box<native_tls::Error>,
+        source: Box<openssl::error::ErrorStack>,
     },
-    /// The TLS handshake failed: certificate not trusted, name mismatch, protocol error.
-    #[error("TLS handshake with '{host}' failed: {source}.")]
-    TlsHandshake {
-        /// The host name verified.
-        host: Box<str>,
-        /// The TLS library's reason.
-        #[source]
-        source: Box<native_tls::Error>,
-    },
+    /// The TLS handshake failed: certificate not trusted, expired, name mismatch, protocol
+    /// error.
+    #[error("TLS handshake with '{}' failed: {}.", .0.host, .0.reason)]
+    TlsHandshake(Box<TlsFailure>),
     /// The server answered the upgrade request with another HTTP status than 101.
     #[error("The server refused the WebSocket upgrade with HTTP {status}.")]
     UpgradeRefused {
@@ -227,7 +233,7 @@ impl Error {
             Error::ConnectionClosed { phase, .. } => *phase,
             Error::Resolve(_) => Some(Phase::Resolve),
             Error::Connect { .. } => Some(Phase::Connect),
-            Error::TlsHandshake { .. } => Some(Phase::TlsHandshake),
+            Error::TlsHandshake(_) => Some(Phase::TlsHandshake),
             Error::UpgradeRefused { .. }
             | Error::Upgrade { .. }
             | Error::UpgradeTooLarge { .. } => Some(Phase::Upgrade),

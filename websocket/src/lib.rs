@@ -36,11 +36,12 @@ mod transport;
 pub use crate::config::{ManagerConfig, DEFAULT_MAX_MESSAGE_SIZE};
 pub use crate::connection::Connection;
 pub use crate::core::WebSocketCore;
-pub use crate::error::{Error, Phase, ResolveFailure, Result};
+pub use crate::error::{Error, Phase, ResolveFailure, Result, TlsFailure};
 pub use crate::message::{CloseFrame, Message};
 pub use crate::rate_limit::RateLimiter;
 pub use crate::registry::ConnectionHandle;
 pub use crate::stats::Stats;
+pub use crate::tls::SystemRoots;
 pub use crate::transport::{parse_url, MAX_UPGRADE_RESPONSE};
 
 /// This layer's debug switches: `WEBSOCKET_DEBUG_MODE`, `WEBSOCKET_DEBUG_TIMING`.

@@ -92,7 +92,7 @@ impl Write for DeadlineTcp {
 #[derive(Debug)]
 pub(crate) enum Stream {
     Plain(DeadlineTcp),
-    Tls(Box<native_tls::TlsStream<DeadlineTcp>>),
+    Tls(Box<openssl::ssl::SslStream<DeadlineTcp>>),
 }
 
 impl Stream {

@@ -14,7 +14,7 @@ use tungstenite::protocol::WebSocketConfig;
 use tungstenite::WebSocket;
 use url::Url;
 
-use crate::error::{Error, Phase, ResolveFailure, Result};
+use crate::error::{Error, Phase, ResolveFailure, Result, TlsFailure};
 use crate::stream::{is_timeout, DeadlineTcp, Stream, UpgradeBudgetSpent};
 use crate::SCOPE;
 
@@ -45,7 +45,7 @@ pub(crate) struct Dial<'a> {
     pub url: &'a Url,
     pub timeout: Duration,
     pub deadline: Instant,
-    pub tls: Option<&'a native_tls::TlsConnector>,
+    pub tls: Option<&'a openssl::ssl::SslContext>,
     pub config: WebSocketConfig,
 }
 
@@ -89,9 +89,9 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
 
     let stream = match dial.tls {
         None => Stream::Plain(tcp),
-        Some(connector) => {
+        Some(context) => {
             let timer = Timer::start(&SCOPE, "connect.tls");
-            let tls = handshake_tls(dial, connector, bare, tcp)?;
+            let tls = handshake_tls(dial, context, bare, tcp)?;
             timer.finish();
             Stream::Tls(Box::new(tls))
         }
@@ -159,26 +159,44 @@ fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
 
 fn handshake_tls(
     dial: &Dial<'_>,
-    connector: &native_tls::TlsConnector,
+    context: &openssl::ssl::SslContext,
     host: &str,
     tcp: DeadlineTcp,
-) -> Result<native_tls::TlsStream<DeadlineTcp>> {
-    let mut attempt = connector.connect(host, tcp);
+) -> Result<openssl::ssl::SslStream<DeadlineTcp>> {
+    use openssl::ssl::HandshakeError as H;
+    let failed = |source: openssl::ssl::Error, verify: Option<openssl::x509::X509VerifyResult>| {
+        let reason = match verify {
+            Some(v) if v != openssl::x509::X509VerifyResult::OK => {
+                format!("certificate verification failed: {}", v.error_string())
+            }
+            _ => source.to_string(),
+        };
+        Error::TlsHandshake(Box::new(TlsFailure {
+            host: host.to_owned(),
+            reason,
+            source,
+        }))
+    };
+    let ssl = crate::tls::session(context, host).map_err(|e| Error::TlsSetup {
+        source: Box::new(e),
+    })?;
+    let mut attempt = ssl.connect(tcp);
     loop {
         match attempt {
             Ok(tls) => return Ok(tls),
-            Err(native_tls::HandshakeError::WouldBlock(mid)) => {
+            Err(H::WouldBlock(mid)) => {
                 if dial.expired() {
                     return Err(dial.timeout(Phase::TlsHandshake));
                 }
                 attempt = mid.handshake();
             }
-            Err(native_tls::HandshakeError::Failure(_)) if dial.expired() => {
-                return Err(dial.timeout(Phase::TlsHandshake))
+            Err(H::Failure(_)) if dial.expired() => return Err(dial.timeout(Phase::TlsHandshake)),
+            Err(H::Failure(mid)) => {
+                let verify = mid.ssl().verify_result();
+                return Err(failed(mid.into_error(), Some(verify)));
             }
-            Err(native_tls::HandshakeError::Failure(e)) => {
-                return Err(Error::TlsHandshake {
-                    host: host.into(),
+            Err(H::SetupFailure(e)) => {
+                return Err(Error::TlsSetup {
                     source: Box::new(e),
                 })
             }
