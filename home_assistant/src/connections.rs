@@ -32,15 +32,26 @@ pub(crate) fn core() -> &'static WebSocketCore {
 
 /// Counts one command against the limit, or refuses it.
 pub(crate) fn admit_command() -> Result<()> {
-    if LIMITER.lock().try_acquire(Instant::now()) {
+    let mut limiter = LIMITER.lock();
+    if limiter.try_acquire(Instant::now()) {
         Ok(())
     } else {
         Err(websocket::Error::RateLimited {
-            max: COMMANDS_PER_SECOND,
-            window: Duration::from_secs(1),
+            max: limiter.max(),
+            window: limiter.window(),
         }
         .into())
     }
+}
+
+/// Replaces the limit on Home Assistant commands: `max` per `window` (default
+/// [`COMMANDS_PER_SECOND`] per second; `usize::MAX` turns it off, as benchmarks need).
+///
+/// ```
+/// home_assistant::set_command_rate_limit(300, std::time::Duration::from_secs(1));
+/// ```
+pub fn set_command_rate_limit(max: usize, window: Duration) {
+    *LIMITER.lock() = RateLimiter::new(max, window);
 }
 
 /// Trusts an extra certificate authority (PEM) for Home Assistant's `wss://` connections.

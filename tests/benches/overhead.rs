@@ -71,6 +71,60 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Debug lines with their switches off: 15 calls, about as many as one request makes.
+    debug::reload();
+    static SCOPE: debug::Scope = debug::Scope::new("BENCH");
+    let mut group = c.benchmark_group("debug_off");
+    group.bench_function("no_calls", |b| b.iter(|| std::hint::black_box(15u32)));
+    group.bench_function("fifteen_calls", |b| {
+        b.iter(|| {
+            for i in 0..15u32 {
+                debug::debug_line!(SCOPE, "line {}", std::hint::black_box(i));
+            }
+            std::hint::black_box(15u32)
+        })
+    });
+    group.finish();
+
+    // The envelope of a typical reply, against serializing the same reply alone.
+    let reply = json!({"entity_id": "light.kitchen", "state": "on",
+                       "attributes": {"friendly_name": "Kitchen Light", "brightness": 120},
+                       "last_changed": "2026-11-22T00:00:00+00:00", "context": {"id": "01H", "user_id": null}});
+    let raw_reply = serde_json::value::to_raw_value(&reply).unwrap();
+    let mut group = c.benchmark_group("envelope");
+    group.bench_function("serde_json_alone", |b| {
+        b.iter(|| serde_json::to_string(&raw_reply).unwrap())
+    });
+    group.bench_function("gateway_envelope", |b| {
+        b.iter(|| gateway::Envelope::success("WebSocket request completed", &raw_reply))
+    });
+    group.finish();
+
+    // Home Assistant: a command on the warm session against a cold one (connect,
+    // authenticate, command), over ws:// to the stand-in.
+    let token = "bench-token-0123456789";
+    let ha = peers::HaStandIn::start(token).unwrap();
+    let config = home_assistant::HaConfig::new(&ha.base_url(), token).unwrap();
+    home_assistant::set_command_rate_limit(usize::MAX, Duration::from_secs(1));
+    let mut group = c.benchmark_group("home_assistant");
+    group.bench_function("warm", |b| {
+        let client = home_assistant::HaClient::new(config.clone(), None).unwrap();
+        client.get_config(T).unwrap();
+        b.iter(|| client.get_config(T).unwrap())
+    });
+    group.bench_function("cold", |b| {
+        // Closing the previous session is set-up, not timed.
+        b.iter_batched(
+            || home_assistant::close_all_sessions(Duration::from_millis(200)),
+            |()| {
+                let client = home_assistant::HaClient::new(config.clone(), None).unwrap();
+                client.get_config(T).unwrap()
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    group.finish();
 }
 
 criterion_group! {

@@ -61,6 +61,11 @@ impl RateLimiter {
         self.admitted.len()
     }
 
+    /// The window's length.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
     /// The most operations admitted per window.
     pub fn max(&self) -> usize {
         self.max

@@ -1,13 +1,14 @@
 //! A TCP stream that refuses to block past a deadline, with or without TLS on top.
 //!
-//! Every read and write re-arms the socket timeout with the time left, so a peer that
-//! trickles bytes cannot stretch an operation past its deadline. An expired deadline reads
+//! Every read and write re-arms the socket timeout with the time left (unless it was armed
+//! for the same deadline less than a millisecond ago), so a peer that trickles bytes cannot
+//! stretch an operation past its deadline by more than that millisecond. An expired deadline reads
 //! as `WouldBlock`, which tungstenite and native-tls treat as "try again later" and keep
 //! their partial state, so nothing half-read is lost.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The error a read answers once more than the upgrade's byte budget was read.
 #[derive(Debug)]
@@ -21,12 +22,34 @@ impl std::fmt::Display for UpgradeBudgetSpent {
 
 impl std::error::Error for UpgradeBudgetSpent {}
 
+/// How late a socket timeout may fire past the deadline before it is set again: setting it
+/// costs a system call, and a request makes a dozen reads and writes within a millisecond.
+const REARM_SLACK: Duration = Duration::from_millis(1);
+
+/// When a socket timeout was set, and for which deadline.
+#[derive(Debug, Clone, Copy)]
+struct Armed {
+    at: Instant,
+    deadline: Instant,
+}
+
 /// TCP with a deadline, and while upgrading a budget of bytes it may read.
 #[derive(Debug)]
 pub(crate) struct DeadlineTcp {
     tcp: TcpStream,
     deadline: Instant,
     read_budget: Option<usize>,
+    read_armed: Option<Armed>,
+    write_armed: Option<Armed>,
+}
+
+/// Whether the socket timeout must be set again: it was never set, it was set for another
+/// deadline, or it was set so long ago that it would fire more than [`REARM_SLACK`] late.
+fn needs_arming(armed: Option<Armed>, deadline: Instant, now: Instant) -> bool {
+    match armed {
+        Some(a) => a.deadline != deadline || now.saturating_duration_since(a.at) > REARM_SLACK,
+        None => true,
+    }
 }
 
 impl DeadlineTcp {
@@ -35,11 +58,14 @@ impl DeadlineTcp {
             tcp,
             deadline,
             read_budget: None,
+            read_armed: None,
+            write_armed: None,
         }
     }
 
-    fn remaining(&self) -> io::Result<std::time::Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
+    /// The time left, or `WouldBlock` once the deadline has passed.
+    fn remaining(&self, now: Instant) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(now);
         if left.is_zero() {
             Err(io::Error::new(
                 io::ErrorKind::WouldBlock,
@@ -53,7 +79,8 @@ impl DeadlineTcp {
 
 impl Read for DeadlineTcp {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.remaining()?;
+        let now = Instant::now();
+        let left = self.remaining(now)?;
         let buf = match self.read_budget {
             Some(0) => {
                 return Err(io::Error::new(
@@ -67,7 +94,13 @@ impl Read for DeadlineTcp {
             }
             None => buf,
         };
-        self.tcp.set_read_timeout(Some(left))?;
+        if needs_arming(self.read_armed, self.deadline, now) {
+            self.tcp.set_read_timeout(Some(left))?;
+            self.read_armed = Some(Armed {
+                at: now,
+                deadline: self.deadline,
+            });
+        }
         let n = self.tcp.read(buf)?;
         if let Some(budget) = &mut self.read_budget {
             *budget -= n;
@@ -78,8 +111,15 @@ impl Read for DeadlineTcp {
 
 impl Write for DeadlineTcp {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let left = self.remaining()?;
-        self.tcp.set_write_timeout(Some(left))?;
+        let now = Instant::now();
+        let left = self.remaining(now)?;
+        if needs_arming(self.write_armed, self.deadline, now) {
+            self.tcp.set_write_timeout(Some(left))?;
+            self.write_armed = Some(Armed {
+                at: now,
+                deadline: self.deadline,
+            });
+        }
         self.tcp.write(buf)
     }
 
