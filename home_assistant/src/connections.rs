@@ -54,7 +54,12 @@ pub fn set_command_rate_limit(max: usize, window: Duration) {
     *LIMITER.lock() = RateLimiter::new(max, window);
 }
 
-/// Trusts an extra certificate authority (PEM) for Home Assistant's `wss://` connections.
-pub(crate) fn add_root_certificate(pem: &[u8]) -> Result<()> {
+/// Trusts an extra certificate authority (PEM) for Home Assistant's `wss://` connections
+/// (what `HA_CA_CERT` does from a file).
+///
+/// ```
+/// assert!(home_assistant::add_root_certificate(b"not a pem").is_err());
+/// ```
+pub fn add_root_certificate(pem: &[u8]) -> Result<()> {
     Ok(CORE.add_root_certificate(pem)?)
 }

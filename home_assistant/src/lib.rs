@@ -35,7 +35,7 @@ mod stats;
 pub use backlog::{BACKLOG_LIMIT, BACKLOG_LIMIT_BYTES};
 pub use client::{HaClient, HaResult, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
 pub use config::HaConfig;
-pub use connections::{set_command_rate_limit, COMMANDS_PER_SECOND};
+pub use connections::{add_root_certificate, set_command_rate_limit, COMMANDS_PER_SECOND};
 pub use error::{CommandFailure, Error, Result};
 pub use pool::close_all_sessions;
 pub use stats::{stats, HaStats};

@@ -2,6 +2,7 @@
 //! subscriptions, ping) over a small, fixed set of entities.
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -74,11 +75,26 @@ pub struct HaStandIn {
     server: Server,
     shared: Arc<Mutex<Shared>>,
     counters: Arc<Counters>,
+    tls: bool,
 }
 
 impl HaStandIn {
     /// Starts the stand-in; clients must authenticate with `token`.
     pub fn start(token: &str) -> std::io::Result<HaStandIn> {
+        HaStandIn::start_with(token, None)
+    }
+
+    /// Starts the stand-in behind TLS (`wss://`, `https://` base URL) with `acceptor`'s
+    /// identity.
+    pub fn start_tls(token: &str, acceptor: native_tls::TlsAcceptor) -> std::io::Result<HaStandIn> {
+        HaStandIn::start_with(token, Some(Arc::new(acceptor)))
+    }
+
+    fn start_with(
+        token: &str,
+        tls: Option<Arc<native_tls::TlsAcceptor>>,
+    ) -> std::io::Result<HaStandIn> {
+        let secure = tls.is_some();
         let shared = Arc::new(Mutex::new(Shared {
             states: initial_states(),
             ..Shared::default()
@@ -87,14 +103,24 @@ impl HaStandIn {
         let token = token.to_owned();
         let (s, c) = (Arc::clone(&shared), Arc::clone(&counters));
         let server = Server::start(
-            "ws",
+            if secure { "wss" } else { "ws" },
             Arc::new(move |stream: TcpStream| {
                 c.connections.fetch_add(1, Ordering::SeqCst);
                 if let Ok(clone) = stream.try_clone() {
                     s.lock().live.push(clone);
                 }
-                if let Ok(ws) = tungstenite::accept(stream) {
-                    Session::new(&token, Arc::clone(&s), Arc::clone(&c)).run(ws);
+                let session = Session::new(&token, Arc::clone(&s), Arc::clone(&c));
+                match &tls {
+                    Some(acceptor) => {
+                        if let Ok(Ok(ws)) = acceptor.accept(stream).map(tungstenite::accept) {
+                            session.run(ws);
+                        }
+                    }
+                    None => {
+                        if let Ok(ws) = tungstenite::accept(stream) {
+                            session.run(ws);
+                        }
+                    }
                 }
             }),
         )?;
@@ -102,17 +128,23 @@ impl HaStandIn {
             server,
             shared,
             counters,
+            tls: secure,
         })
     }
 
-    /// `ws://127.0.0.1:PORT/api/websocket`.
+    /// `ws://127.0.0.1:PORT/api/websocket` (`wss://` behind TLS).
     pub fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/api/websocket", self.server.addr().port())
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!(
+            "{scheme}://127.0.0.1:{}/api/websocket",
+            self.server.addr().port()
+        )
     }
 
-    /// `http://127.0.0.1:PORT`, the form users put in `HA_URL`.
+    /// `http://127.0.0.1:PORT` (`https://` behind TLS), the form users put in `HA_URL`.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.server.addr().port())
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.server.addr().port())
     }
 
     /// TCP connections accepted so far.
@@ -198,7 +230,7 @@ impl Session {
         self.shared.lock().quirks.clone()
     }
 
-    fn run(mut self, mut ws: WebSocket<TcpStream>) {
+    fn run<S: Read + Write>(mut self, mut ws: WebSocket<S>) {
         if !self.authenticate(&mut ws) {
             let _ = ws.close(None);
             let _ = ws.flush();
@@ -222,7 +254,7 @@ impl Session {
         }
     }
 
-    fn authenticate(&mut self, ws: &mut WebSocket<TcpStream>) -> bool {
+    fn authenticate<S: Read + Write>(&mut self, ws: &mut WebSocket<S>) -> bool {
         let quirks = self.quirks();
         let version = quirks.ha_version.as_deref().unwrap_or(STAND_IN_VERSION);
         let hello = json!({"type": "auth_required", "ha_version": version});
@@ -257,7 +289,7 @@ impl Session {
 
     /// Sends the events [`Quirks::events_before_result`] asks for, one at a time (so the
     /// stand-in never holds more than one); false when the client went away.
-    fn flood(&mut self, ws: &mut WebSocket<TcpStream>, command: &Value) -> bool {
+    fn flood<S: Read + Write>(&mut self, ws: &mut WebSocket<S>, command: &Value) -> bool {
         let quirks = self.quirks();
         if command["type"] == "unsubscribe_events" || command["type"] == "ping" {
             return true;

@@ -101,10 +101,12 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    // Home Assistant: a command on the warm session against a cold one (connect,
-    // authenticate, command), over ws:// to the stand-in.
+    // Home Assistant: a command on the warm session against a cold one (connect, TLS,
+    // authenticate, command), over wss:// to the stand-in.
     let token = "bench-token-0123456789";
-    let ha = peers::HaStandIn::start(token).unwrap();
+    let pki = tests::pki::TestPki::generate();
+    home_assistant::add_root_certificate(pki.ca_pem.as_bytes()).unwrap();
+    let ha = peers::HaStandIn::start_tls(token, pki.acceptor()).unwrap();
     let config = home_assistant::HaConfig::new(&ha.base_url(), token).unwrap();
     home_assistant::set_command_rate_limit(usize::MAX, Duration::from_secs(1));
     let mut group = c.benchmark_group("home_assistant");

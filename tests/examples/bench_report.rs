@@ -423,7 +423,7 @@ fn main() -> Result<(), String> {
             None,
         ),
         (
-            "Home Assistant command: warm vs cold (connect + auth + command), ws://",
+            "Home Assistant command: warm vs cold (connect + TLS + auth + command), wss://",
             "home_assistant",
             "warm",
             "home_assistant",

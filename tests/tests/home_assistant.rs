@@ -275,3 +275,16 @@ fn stand_in_closes_after_auth_invalid() {
         ErrorCode::WebsocketConnectionClosed
     );
 }
+
+#[test]
+fn over_wss_with_a_ca_of_its_own() {
+    let pki = tests::pki::TestPki::generate();
+    home_assistant::add_root_certificate(pki.ca_pem.as_bytes()).unwrap();
+    let ha = HaStandIn::start_tls(TOKEN, pki.acceptor()).unwrap();
+    assert!(ha.url().starts_with("wss://"));
+    let c = HaClient::new(HaConfig::new(&ha.base_url(), TOKEN).unwrap(), None).unwrap();
+    assert_eq!(
+        c.get_config(T).unwrap().to_value()["location_name"],
+        "Stand-in Home"
+    );
+}
