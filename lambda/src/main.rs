@@ -81,7 +81,11 @@ fn run_runtime() -> ExitCode {
 }
 
 fn invoke(event: &str) -> ExitCode {
-    debug::install(std::io::stderr);
+    // Only debug lines are logged on this path: without DEBUG_MODE there is nothing to
+    // write, so a cold start does not pay for a subscriber (nor spans for its lines).
+    if debug::env_flag("DEBUG_MODE") {
+        debug::install(std::io::stderr);
+    }
     let text = if event == "-" {
         let mut bytes = Vec::new();
         if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
