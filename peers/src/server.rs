@@ -47,6 +47,9 @@ impl Server {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
+                // As real servers do (Home Assistant's aiohttp among them): small frames are
+                // not held back by Nagle's algorithm.
+                let _ = stream.set_nodelay(true);
                 let _ = stream.set_read_timeout(Some(CONNECTION_LIFETIME));
                 let _ = stream.set_write_timeout(Some(CONNECTION_LIFETIME));
                 let behaviour = Arc::clone(&behaviour);
