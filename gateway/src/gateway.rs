@@ -161,8 +161,10 @@ impl Gateway {
         }
     }
 
-    fn typed(&self, operation: Operation) -> Result<Outcome> {
-        self.dispatch(operation).1
+    /// Runs an operation for a typed caller: its own outcome, or the error.
+    fn typed<T: FromOutcome>(&self, operation: Operation) -> Result<T> {
+        let outcome = self.dispatch(operation).1?;
+        T::take(outcome).map_err(unexpected)
     }
 
     /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
@@ -181,14 +183,11 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Connected> {
-        match self.typed(Operation::Connect(ConnectParams {
+        self.typed(Operation::Connect(ConnectParams {
             url: url.to_owned(),
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Connected(c) => Ok(c),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Sends one JSON message (object or array) on an open connection, within `timeout`
@@ -205,15 +204,12 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<Sent> {
-        match self.typed(Operation::Send(SendParams {
+        self.typed(Operation::Send(SendParams {
             connection: connection.into(),
             payload: Payload::Json(JsonMessage::new(message)?),
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Sent(s) => Ok(s),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Waits up to `timeout` for the next JSON message on an open connection.
@@ -228,15 +224,12 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Received> {
-        match self.typed(Operation::Receive(ReceiveParams {
+        self.typed(Operation::Receive(ReceiveParams {
             connection: connection.into(),
             expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Received(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Closes an open connection; the closing handshake takes at most the close timeout,
@@ -252,16 +245,13 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<Closed> {
-        match self.typed(Operation::Close(CloseParams {
+        self.typed(Operation::Close(CloseParams {
             connection: connection.into(),
             code: None,
             reason: None,
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Closed(c) => Ok(c),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Connects, sends `message`, waits for one reply and closes — all within `timeout`.
@@ -279,16 +269,13 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Response> {
-        match self.typed(Operation::Request(RequestParams {
+        self.typed(Operation::Request(RequestParams {
             url: url.to_owned(),
             payload: Payload::Json(JsonMessage::new(message)?),
             expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Response(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Sends one message of any kind (text or binary) on an open connection.
@@ -309,15 +296,12 @@ impl Gateway {
             Message::Text(text) => Payload::Text(text),
             Message::Binary(bytes) => Payload::Binary(bytes),
         };
-        match self.typed(Operation::Send(SendParams {
+        self.typed(Operation::Send(SendParams {
             connection: connection.into(),
             payload,
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Sent(s) => Ok(s),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Waits up to `timeout` for the next message of any kind on an open connection.
@@ -336,15 +320,12 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Received> {
-        match self.typed(Operation::Receive(ReceiveParams {
+        self.typed(Operation::Receive(ReceiveParams {
             connection: connection.into(),
             expect: Expect::Any,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Received(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// Closes an open connection with a close frame of `code` and `reason`.
@@ -361,16 +342,13 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<Closed> {
-        match self.typed(Operation::Close(CloseParams {
+        self.typed(Operation::Close(CloseParams {
             connection: connection.into(),
             code: Some(CloseCode::new(code)?),
             reason: Some(CloseReason::new(reason)?),
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Closed(c) => Ok(c),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 
     /// The core's counters.
@@ -394,13 +372,10 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<ResetDone> {
-        match self.typed(Operation::Reset(ResetParams {
+        self.typed(Operation::Reset(ResetParams {
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))? {
-            Outcome::Reset(r) => Ok(r),
-            other => Err(unexpected(other)),
-        }
+        }))
     }
 }
 
@@ -425,6 +400,27 @@ fn given(correlation_id: Option<&str>) -> Result<Option<CorrelationId>> {
         })
         .transpose()
 }
+
+/// A typed result taken out of the [`Outcome`] its operation answers.
+trait FromOutcome: Sized {
+    fn take(outcome: Outcome) -> std::result::Result<Self, Outcome>;
+}
+
+macro_rules! from_outcome {
+    ($($variant:ident => $ty:ty),+) => {
+        $(impl FromOutcome for $ty {
+            fn take(outcome: Outcome) -> std::result::Result<Self, Outcome> {
+                match outcome {
+                    Outcome::$variant(v) => Ok(v),
+                    other => Err(other),
+                }
+            }
+        })+
+    };
+}
+
+from_outcome!(Connected => Connected, Sent => Sent, Received => Received, Closed => Closed,
+    Response => Response, Reset => ResetDone);
 
 /// `interface::run` answers each operation with its own outcome; anything else is a defect
 /// reported as an error rather than a panic.
