@@ -4,7 +4,7 @@
 //!
 //! `scripts/bench-memory.sh` runs both under `/usr/bin/time` and prints peak RSS.
 //!
-//! `serve-worst` instead serves, until killed, one reply of the largest size the defaults
+//! `serve-echo` serves an echo server until killed and prints its URL. `serve-worst` instead serves, until killed, one reply of the largest size the defaults
 //! allow in the worst shape (`[0,0,...]`) and prints its URL, for measuring the whole
 //! `lambda invoke` process on it.
 
@@ -21,6 +21,13 @@ fn main() {
     if mode == "serve-worst" {
         serve_worst();
         return;
+    }
+    if mode == "serve-echo" {
+        let echo = peers::echo().expect("echo server");
+        println!("{}", echo.url());
+        loop {
+            std::thread::sleep(Duration::from_secs(60));
+        }
     }
     let echo = peers::echo().expect("echo server");
     let url = echo.url();
