@@ -150,22 +150,17 @@ fn log_content(operation: &str, content: &Content) {
 /// ```
 pub fn decode(message: Message) -> Result<Box<RawValue>> {
     match message {
-        Message::Text(text) => match serde_json::from_str::<&RawValue>(&text) {
-            // The text is one JSON value: keep its buffer as it is.
-            Ok(_) => RawValue::from_string(text).map_err(|source| Error::NotJson {
-                preview: Box::default(),
-                length: 0,
+        Message::Text(text) => {
+            // Checked in one pass that keeps the text's buffer; the preview is taken first,
+            // since the text is gone when the check fails.
+            let preview: String = text.chars().take(PREVIEW_CHARS).collect();
+            let length = text.len();
+            RawValue::from_string(text).map_err(|source| Error::NotJson {
+                preview: preview.into(),
+                length,
                 source,
-            }),
-            Err(source) => {
-                let preview: String = text.chars().take(PREVIEW_CHARS).collect();
-                Err(Error::NotJson {
-                    preview: preview.into(),
-                    length: text.len(),
-                    source,
-                })
-            }
-        },
+            })
+        }
         Message::Binary(bytes) => Err(Error::UnexpectedBinary {
             length: bytes.len(),
             expected: "JSON text frame",

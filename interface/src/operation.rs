@@ -315,8 +315,18 @@ impl Operation {
     /// assert_eq!(op.name(), "send");
     /// ```
     pub fn from_event_text(event: &str) -> Result<Operation> {
-        let name = event_operation(event)?;
-        Ok(match name.as_str() {
+        Operation::from_named_event(&event_operation(event)?, event)
+    }
+
+    /// [`Operation::from_event_text`] when the caller already read the event's `operation`
+    /// (`name`): the text is read once more, for the parameters only.
+    ///
+    /// ```
+    /// let op = interface::Operation::from_named_event("get_stats", r#"{"operation": "get_stats"}"#).unwrap();
+    /// assert_eq!(op.name(), "get_stats");
+    /// ```
+    pub fn from_named_event(name: &str, event: &str) -> Result<Operation> {
+        Ok(match name {
             "connect" => Operation::Connect(from_event_text(event)?),
             "send" => Operation::Send(from_event_text::<SendFields>(event)?.try_into()?),
             "receive" => Operation::Receive(from_event_text(event)?),

@@ -71,8 +71,13 @@ impl HaOperation {
 
     /// [`HaOperation::from_event`] on the event's JSON text.
     pub fn from_event_text(event: &str) -> interface::Result<HaOperation> {
-        let name = interface::event_operation(event)?;
-        Ok(match name.as_str() {
+        HaOperation::from_named_event(&interface::event_operation(event)?, event)
+    }
+
+    /// [`HaOperation::from_event_text`] when the caller already read the event's
+    /// `operation` (`name`).
+    pub fn from_named_event(name: &str, event: &str) -> interface::Result<HaOperation> {
+        Ok(match name {
             "ha_command" => HaOperation::Command(from_event_text(event)?),
             "ha_get_states" => HaOperation::GetStates,
             "ha_get_state" => HaOperation::GetState(from_event_text(event)?),
