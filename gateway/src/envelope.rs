@@ -76,20 +76,22 @@ impl Envelope {
     /// A success with `message` and `data`.
     pub fn success<T: Serialize + ?Sized>(message: &str, data: &T) -> Envelope {
         Envelope::success_within(message, data, usize::MAX)
+            .unwrap_or_else(|f| Envelope::failure(&f))
     }
 
     /// A success with `message` and `data` when it serializes to at most `limit` bytes,
-    /// else a `MESSAGE_TOO_LARGE` failure; the text is never built beyond `limit`.
+    /// else the `MESSAGE_TOO_LARGE` failure, for the caller to add its details to; the text
+    /// is never built beyond `limit`.
     ///
     /// ```
-    /// let e = gateway::Envelope::success_within("Done", &"x".repeat(100), 64);
-    /// assert_eq!(e.to_value()["error_code"], "MESSAGE_TOO_LARGE");
+    /// let failure = gateway::Envelope::success_within("Done", &"x".repeat(100), 64).unwrap_err();
+    /// assert_eq!(failure.code, gateway::ErrorCode::MessageTooLarge);
     /// ```
     pub fn success_within<T: Serialize + ?Sized>(
         message: &str,
         data: &T,
         limit: usize,
-    ) -> Envelope {
+    ) -> Result<Envelope, Failure> {
         let body = SuccessBody {
             success: true,
             message,
@@ -103,25 +105,23 @@ impl Envelope {
         let problem = match written {
             Ok(()) => match String::from_utf8(out.buf).map(RawValue::from_string) {
                 Ok(Ok(text)) => {
-                    return Envelope {
+                    return Ok(Envelope {
                         text,
                         success: true,
-                    }
+                    })
                 }
                 _ => "The result is not valid JSON.".to_owned(),
             },
             Err(e) if e.is_io() => {
-                return Envelope::failure(
-                    &Failure::new(
-                        ErrorCode::MessageTooLarge,
-                        format!("The answer would be larger than {limit} bytes."),
-                    )
-                    .with_detail("max_response_size", limit),
+                return Err(Failure::new(
+                    ErrorCode::MessageTooLarge,
+                    format!("The answer would be larger than {limit} bytes."),
                 )
+                .with_detail("max_response_size", limit))
             }
             Err(e) => format!("The result could not be serialized: {e}."),
         };
-        Envelope::failure(&Failure::new(ErrorCode::WebsocketParseFailed, problem))
+        Err(Failure::new(ErrorCode::WebsocketParseFailed, problem))
     }
 
     /// A failure.
@@ -158,17 +158,8 @@ impl Envelope {
     where
         for<'e> Failure: From<&'e E>,
     {
-        Envelope::of_within(result, usize::MAX)
-    }
-
-    /// [`Envelope::of`], a success limited to `limit` bytes (see
-    /// [`Envelope::success_within`]).
-    pub fn of_within<T: Reply, E>(result: &Result<T, E>, limit: usize) -> Envelope
-    where
-        for<'e> Failure: From<&'e E>,
-    {
         match result {
-            Ok(reply) => Envelope::success_within(reply.summary(), reply, limit),
+            Ok(reply) => Envelope::success(reply.summary(), reply),
             Err(e) => Envelope::failure(&Failure::from(e)),
         }
     }

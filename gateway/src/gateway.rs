@@ -16,6 +16,7 @@ use websocket::{ConnectionHandle, Message, Phase, Stats, WebSocketCore};
 
 use crate::codes::{error_code, Failure};
 use crate::envelope::Envelope;
+use crate::Reply;
 use crate::{Error, Result, SCOPE};
 
 /// The public face over one [`WebSocketCore`]: typed calls that answer typed results, and
@@ -122,15 +123,16 @@ impl Gateway {
             connection: operation.connection().cloned(),
         };
         let (cid, result) = self.dispatch(operation);
-        let envelope = Envelope::of_within(
-            &result.map_err(|e| failure_in(&e, &context, &cid)),
-            self.answer_limit,
-        );
-        envelope.map_failure(|f| {
-            f.details
-                .entry("correlation_id")
-                .or_insert_with(|| cid.as_str().into());
-        })
+        let failure = match result {
+            Ok(outcome) => {
+                match Envelope::success_within(outcome.summary(), &outcome, self.answer_limit) {
+                    Ok(envelope) => return envelope,
+                    Err(too_large) => too_large.with_detail("correlation_id", cid.as_str()),
+                }
+            }
+            Err(e) => failure_in(&e, &context, &cid),
+        };
+        Envelope::failure(&failure)
     }
 
     /// Runs an operation given as an event's JSON text (`{"operation": ..., ...}`) and
@@ -451,19 +453,9 @@ fn failure_in(e: &Error, context: &Context, cid: &CorrelationId) -> Failure {
 fn on_the_connection(e: &Error) -> bool {
     use websocket::Error as W;
     match e {
-        Error::Websocket(w) => matches!(
-            w,
-            W::Timeout { .. }
-                | W::ConnectionClosed { .. }
-                | W::Protocol { .. }
-                | W::Broken
-                | W::InvalidCloseCode
-                | W::NoConnection { .. }
-                | W::MessageTooLarge {
-                    phase: Phase::Receive,
-                    ..
-                }
-        ),
+        Error::Websocket(w) => {
+            w.breaks_connection() || matches!(w, W::Timeout { .. } | W::NoConnection { .. })
+        }
         Error::NotJson { .. } | Error::UnexpectedBinary { .. } | Error::UnexpectedText { .. } => {
             true
         }

@@ -157,13 +157,13 @@ impl Function {
                 .with_detail("correlation_id", cid.as_str()),
             )
         } else if WEBSOCKET_OPERATIONS.contains(&operation.as_str()) {
-            self.websocket(event, budget)
+            self.websocket(&operation, event, budget)
         } else if HA_OPERATIONS.contains(&operation.as_str()) {
             let timeout = match budget {
                 Some(b) => requested.unwrap_or_default().cut_to(b),
                 None => requested.unwrap_or_default(),
             };
-            self.home_assistant(event, timeout.get(), &cid)
+            self.home_assistant(&operation, event, timeout.get(), &cid)
                 .unwrap_or_else(|f| {
                     Envelope::failure(&f.with_detail("correlation_id", cid.as_str()))
                 })
@@ -187,8 +187,8 @@ impl Function {
     }
 
     /// The WebSocket operations go to the gateway with their timeout cut to the budget.
-    fn websocket(&self, event: &str, budget: Option<Duration>) -> Envelope {
-        match Operation::from_event_text(event) {
+    fn websocket(&self, operation: &str, event: &str, budget: Option<Duration>) -> Envelope {
+        match Operation::from_named_event(operation, event) {
             Ok(mut op) => {
                 if let Some(budget) = budget {
                     op.cut_to(budget);
@@ -208,13 +208,14 @@ impl Function {
 
     fn home_assistant(
         &self,
+        operation: &str,
         event: &str,
         timeout: Duration,
         cid: &CorrelationId,
     ) -> Result<Envelope, Failure> {
         let ha = |e: home_assistant::Error| Failure::from(&e);
         let config = self.home_assistant_config().map_err(ha)?;
-        let operation = HaOperation::from_event_text(event).map_err(Failure::from)?;
+        let operation = HaOperation::from_named_event(operation, event).map_err(Failure::from)?;
         let client = HaClient::new(config, Some(cid.as_str())).map_err(ha)?;
         let result = match operation {
             HaOperation::Command(p) => client.command(Value::Object(p.command), timeout),
@@ -250,7 +251,7 @@ impl Function {
             }),
         }
         .map_err(ha)?;
-        Ok(Envelope::success_within(
+        Envelope::success_within(
             "Home Assistant command completed",
             &HaAnswer {
                 result: &result,
@@ -259,10 +260,6 @@ impl Function {
             },
             LAMBDA_RESPONSE_LIMIT,
         )
-        .map_failure(|f| {
-            f.details
-                .insert("correlation_id".into(), cid.as_str().into());
-        }))
     }
 }
 
@@ -295,14 +292,18 @@ fn given(raw: Option<&RawValue>) -> Option<&RawValue> {
 }
 
 impl<'a> Header<'a> {
+    /// Reads the header in one pass over the text, which also checks that it is JSON.
     fn read(event: &'a str) -> Result<Header<'a>, Failure> {
-        if let Err(e) = serde_json::from_str::<&RawValue>(event) {
-            return Err(invalid("event", &format!("is not valid JSON ({e})")));
+        let not_object = || invalid("event", "must be a JSON object");
+        match serde_json::from_str::<Header<'a>>(event) {
+            Err(e) if e.is_syntax() || e.is_eof() => {
+                Err(invalid("event", &format!("is not valid JSON ({e})")))
+            }
+            Err(_) => Err(not_object()),
+            // A JSON array reads as a header too (serde takes it field by field).
+            Ok(_) if !event.trim_start().starts_with('{') => Err(not_object()),
+            Ok(header) => Ok(header),
         }
-        if !event.trim_start().starts_with('{') {
-            return Err(invalid("event", "must be a JSON object"));
-        }
-        serde_json::from_str(event).map_err(|_| invalid("event", "must be a JSON object"))
     }
 
     fn operation(&self) -> Result<String, Failure> {
