@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::config::HaConfig;
 use crate::error::{CommandFailure, Error, Result};
 use crate::pool;
-use crate::protocol::{HaFailure, HaMessage};
+use crate::protocol::{null, HaFailure, HaMessage};
 use crate::session::{Budget, Command, HaSession};
 use crate::stats::{bump, AUTHS, RECONNECTS, REUSED};
 use crate::SCOPE;
@@ -602,10 +602,6 @@ impl HaClient {
     pub fn pending_bytes(&self, timeout: Duration) -> Result<usize> {
         self.with_session(timeout, |s, _| Ok(s.backlog_bytes()))
     }
-}
-
-fn null() -> Box<RawValue> {
-    RawValue::from_string("null".to_owned()).unwrap_or_default()
 }
 
 fn is_event_of(message: &HaMessage, subscription: u64) -> bool {

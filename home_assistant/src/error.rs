@@ -78,19 +78,8 @@ impl Error {
 
     /// Whether the session the error happened on can no longer be used.
     pub(crate) fn breaks_session(&self) -> bool {
-        use websocket::Error as W;
         match self {
-            Error::Gateway(gateway::Error::Websocket(w)) => matches!(
-                w,
-                W::ConnectionClosed { .. }
-                    | W::Broken
-                    | W::Protocol { .. }
-                    | W::InvalidCloseCode
-                    | W::MessageTooLarge {
-                        phase: websocket::Phase::Receive,
-                        ..
-                    }
-            ),
+            Error::Gateway(gateway::Error::Websocket(w)) => w.breaks_connection(),
             Error::Unexpected { .. } => true,
             _ => false,
         }

@@ -136,7 +136,8 @@ impl HaMessage {
     }
 }
 
-fn null() -> Box<RawValue> {
+/// JSON `null`, for a result or event that carries nothing.
+pub(crate) fn null() -> Box<RawValue> {
     RawValue::from_string(NULL.to_owned()).unwrap_or_default()
 }
 

@@ -43,8 +43,8 @@ fn invoke_prints_the_envelope_and_exits_zero() {
     );
 }
 
-#[test]
-fn invoke_reads_stdin_with_a_dash() {
+/// `lambda invoke -` with `event` on standard input.
+fn invoke_with_stdin(event: &[u8]) -> Output {
     let mut child = lambda()
         .args(["invoke", "-"])
         .stdin(Stdio::piped())
@@ -52,13 +52,13 @@ fn invoke_reads_stdin_with_a_dash() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"operation": "get_stats"}"#)
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(event).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn invoke_reads_stdin_with_a_dash() {
+    let output = invoke_with_stdin(br#"{"operation": "get_stats"}"#);
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(one_envelope(&output)["data"]["max_rate_limit"], 300);
 }
@@ -144,20 +144,8 @@ fn json_log_format_carries_the_debug_lines() {
 
 #[test]
 fn invalid_utf8_on_stdin_still_gets_an_envelope() {
-    let mut child = lambda()
-        .args(["invoke", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"{\"operation\": \"get_stats\", \"correlation_id\": \"\xff\xfe\"}")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output =
+        invoke_with_stdin(b"{\"operation\": \"get_stats\", \"correlation_id\": \"\xff\xfe\"}");
     assert_eq!(output.status.code(), Some(1));
     let envelope = one_envelope(&output);
     assert_eq!(envelope["error_code"], "INVALID_PARAMETER", "{envelope}");

@@ -217,7 +217,7 @@ fn round_trip_under_cargo_lambda_watch() {
         (Breach::InvalidCloseCode, "WEBSOCKET_RECEIVE_FAILED"),
         (Breach::MaskedFrame, "WEBSOCKET_RECEIVE_FAILED"),
     ] {
-        let server = breaching(breach);
+        let server = breaching(breach).expect("start hostile server");
         let hostile = watch
             .invoke(
                 &json!({"operation": "request", "url": server.url(), "message": {}, "timeout": 3}),

@@ -43,7 +43,10 @@ impl Peers {
             ("refuse", servers::refuse_upgrade()),
             ("tls", servers::tls_echo(&untrusted)),
             ("big", servers::big_reply(17 << 20)),
-            ("badclose", breaching(Breach::InvalidCloseCode)),
+            (
+                "badclose",
+                breaching(Breach::InvalidCloseCode).expect("start hostile server"),
+            ),
         ];
         let ha = peers::HaStandIn::start("GOLDEN-TOKEN-SECRET").expect("start stand-in");
         let mut ports: BTreeMap<&'static str, u16> = named

@@ -73,7 +73,7 @@ fn a_hostile_peer_gets_a_clean_error_and_the_function_goes_on() {
     for (breach, code) in cases() {
         let what = format!("{breach:?}");
         let function = Function::new(own_gateway(ManagerConfig::default()));
-        let server = breaching(breach);
+        let server = breaching(breach).expect("start hostile server");
 
         // One request.
         fails_cleanly(
@@ -128,7 +128,7 @@ fn a_hostile_peer_gets_a_clean_error_and_the_function_goes_on() {
 #[test]
 fn an_invalid_close_code_is_reported_as_what_it_was() {
     let function = Function::new(own_gateway(ManagerConfig::default()));
-    let server = breaching(Breach::InvalidCloseCode);
+    let server = breaching(Breach::InvalidCloseCode).expect("start hostile server");
     let e = fails_cleanly(
         &function,
         json!({"operation": "request", "url": server.url(), "message": {}, "timeout": TIMEOUT}),

@@ -85,15 +85,21 @@ fn an_untrusted_ca_is_tls_failed() {
     );
 }
 
-#[test]
-fn an_expired_certificate_is_tls_failed() {
-    let pki = TestPki::generate_expired();
-    let server = servers::tls_echo(&pki);
+/// A gateway over a core of its own that trusts `pki`'s CA.
+fn gateway_trusting(pki: &TestPki) -> gateway::Gateway {
     let gateway = tests::own_gateway(gateway::ManagerConfig::default());
     gateway
         .core()
         .add_root_certificate(pki.ca_pem.as_bytes())
         .unwrap();
+    gateway
+}
+
+#[test]
+fn an_expired_certificate_is_tls_failed() {
+    let pki = TestPki::generate_expired();
+    let server = servers::tls_echo(&pki);
+    let gateway = gateway_trusting(&pki);
     let err = gateway
         .request(&server.url(), &json!({}), T, None)
         .unwrap_err();
@@ -106,11 +112,7 @@ fn an_expired_certificate_is_tls_failed() {
 fn a_wrong_host_name_is_tls_failed_on_a_core_of_its_own() {
     let pki = TestPki::generate();
     let server = servers::tls_echo_on("127.0.0.2", &pki);
-    let gateway = tests::own_gateway(gateway::ManagerConfig::default());
-    gateway
-        .core()
-        .add_root_certificate(pki.ca_pem.as_bytes())
-        .unwrap();
+    let gateway = gateway_trusting(&pki);
     let err = gateway
         .request(&server.url(), &json!({}), T, None)
         .unwrap_err();

@@ -248,8 +248,14 @@ impl Error {
         }
     }
 
-    /// Whether the connection the error happened on can no longer be used.
-    pub(crate) fn breaks_connection(&self) -> bool {
+    /// Whether the connection the error happened on can no longer be used (it is dropped
+    /// and never read again).
+    ///
+    /// ```
+    /// assert!(websocket::Error::Broken.breaks_connection());
+    /// assert!(!websocket::Error::RegistryFull { max: 1 }.breaks_connection());
+    /// ```
+    pub fn breaks_connection(&self) -> bool {
         matches!(
             self,
             Error::ConnectionClosed { .. }
