@@ -1,6 +1,7 @@
 //! The formatting layer: renders the framework's lines as `[<cid>] [<SCOPE>-DEBUG] ...` in
 //! text, or as one JSON object per line when Lambda's log format is JSON.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::io::Write;
 
@@ -12,7 +13,8 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::sanitize::escape_line;
+use crate::sanitize::{escape_line, is_unsafe_in_a_line};
+use crate::secrets::{redact, redact_json};
 
 /// How lines are written.
 ///
@@ -149,9 +151,20 @@ where
                     .map(|c| c.0.clone())
             })
         });
+        // Secrets are taken out of the finished line, whoever wrote its parts: a server
+        // may have reflected one into any value.
         let line = match self.format {
-            LogFormat::Text => text_line(metadata, &fields, cid.as_deref()),
-            LogFormat::Json => json_line(metadata, fields, cid),
+            LogFormat::Text => {
+                let line = text_line(metadata, &fields, cid.as_deref());
+                match redact(&line) {
+                    Cow::Borrowed(_) => line,
+                    Cow::Owned(clean) => clean,
+                }
+            }
+            LogFormat::Json => {
+                let record = json_line(metadata, fields, cid);
+                escape_beyond_json(&redact_json(&record)).into_owned()
+            }
         };
         let mut writer = self.make_writer.make_writer_for(metadata);
         let _ = writer.write_all(line.as_bytes());
@@ -198,6 +211,50 @@ fn json_line(metadata: &Metadata<'_>, fields: Fields, cid: Option<String>) -> St
         "target": metadata.target(),
         "fields": map,
     });
-    // serde_json escapes every control character, so one record stays one line.
+    // serde_json escapes C0 controls, so one record stays one line for a JSON reader;
+    // escape_beyond_json takes care of the readers that split on more.
     format!("{record}\n")
+}
+
+/// `record` (serialized JSON) with the characters serde_json leaves raw but that end a line
+/// for JavaScript or Python's `splitlines()`, or reorder what a person reads — DEL, the C1
+/// controls, U+2028, U+2029, the bidi marks, overrides and isolates — written as `\uXXXX`.
+/// Outside strings JSON text is ASCII, so every such character is inside a string, where the
+/// escape means the same character.
+///
+/// ```text
+/// {"message":"a\u2028b"}
+/// ```
+fn escape_beyond_json(record: &str) -> Cow<'_, str> {
+    let unsafe_raw = |c: char| c as u32 >= 0x7f && is_unsafe_in_a_line(c);
+    if !record.chars().any(unsafe_raw) {
+        return Cow::Borrowed(record);
+    }
+    let mut out = String::with_capacity(record.len() + 16);
+    for c in record.chars() {
+        if unsafe_raw(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_records_escape_what_splits_or_reorders_lines() {
+        for c in [
+            '\u{2028}', '\u{2029}', '\u{202e}', '\u{2066}', '\u{7f}', '\u{85}', '\u{9f}',
+        ] {
+            let record = serde_json::json!({ "message": format!("a{c}b") }).to_string();
+            let escaped = escape_beyond_json(&record);
+            assert!(!escaped.contains(c), "{c:?} left raw in {escaped}");
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+            assert_eq!(back["message"], format!("a{c}b"));
+        }
+    }
 }

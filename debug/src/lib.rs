@@ -37,6 +37,7 @@ mod correlation;
 mod layer;
 mod sanitize;
 mod scope;
+mod secrets;
 mod timer;
 
 pub use correlation::{
@@ -46,6 +47,9 @@ pub use correlation::{
 pub use layer::{install, LogFormat, LogLayer};
 pub use sanitize::{escape_line, is_unsafe_in_a_line, message_keys, redact_url, seconds};
 pub use scope::{env_flag, reload, Scope};
+pub use secrets::{
+    contains_secret, redact, redact_json, register_secret, SecretGuard, MIN_SECRET_LEN, REDACTED,
+};
 pub use timer::Timer;
 
 /// The `tracing` target of the framework's lines and spans.

@@ -163,7 +163,7 @@ pub fn websocket_code(e: &websocket::Error) -> ErrorCode {
         W::InvalidCloseCode => ErrorCode::WebsocketReceiveFailed,
         W::TlsSetup { .. } | W::TlsHandshake { .. } => ErrorCode::WebsocketTlsFailed,
         W::ConnectionClosed { .. } | W::Broken => ErrorCode::WebsocketConnectionClosed,
-        W::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
+        W::MessageTooLarge { .. } | W::HeldBytesExceeded { .. } => ErrorCode::MessageTooLarge,
         W::Protocol {
             phase: Phase::Send, ..
         } => ErrorCode::WebsocketSendFailed,
@@ -222,6 +222,11 @@ fn websocket_details(e: &websocket::Error, details: &mut Map<String, Value>) {
             put("max_message_size", (*limit).into());
             put("phase", phase.as_str().into());
         }
+        W::HeldBytesExceeded { held, limit } => {
+            put("phase", Phase::Receive.as_str().into());
+            put("held_bytes", (*held).into());
+            put("max_held_bytes", (*limit).into());
+        }
         W::NoConnection { handle } => put("connection", handle.as_ref().into()),
         W::RateLimited { max, window } => {
             put("max_rate_limit", (*max).into());
@@ -238,7 +243,9 @@ fn websocket_details(e: &websocket::Error, details: &mut Map<String, Value>) {
 
 impl From<&websocket::Error> for Failure {
     fn from(e: &websocket::Error) -> Failure {
-        let mut failure = Failure::new(websocket_code(e), e.to_string());
+        // Some errors quote the server (a close reason): a reflected secret goes.
+        let message = debug::redact(&e.to_string()).into_owned();
+        let mut failure = Failure::new(websocket_code(e), message);
         websocket_details(e, &mut failure.details);
         failure
     }

@@ -9,7 +9,8 @@ use crate::protocol::HaMessage;
 pub const BACKLOG_LIMIT: usize = 10_000;
 
 /// Bytes kept for later readers at most (events of 8 MiB: one fits); beyond it the oldest
-/// are dropped and counted.
+/// are dropped and counted. The process's budget of held bytes
+/// ([`websocket::HeldBytes`]) bounds all backlogs and held connections together.
 pub const BACKLOG_LIMIT_BYTES: usize = 8 << 20;
 
 /// A bounded queue of messages.
@@ -19,28 +20,36 @@ pub(crate) struct Backlog {
     bytes: usize,
     /// Messages dropped to stay within the bounds.
     pub(crate) dropped: u64,
+    /// The bytes kept, charged to the process's budget of held bytes.
+    held: websocket::HeldCharge,
 }
 
 impl Backlog {
-    /// Keeps `message`, dropping the oldest while either bound would be passed.
-    pub(crate) fn push(&mut self, message: HaMessage) {
+    /// Keeps `message`, dropping the oldest while either bound — or the process's budget
+    /// of held bytes — would be passed; returns how many messages were dropped.
+    pub(crate) fn push(&mut self, message: HaMessage) -> u64 {
+        let before = self.dropped;
         let size = message.size();
         while !self.messages.is_empty()
-            && (self.messages.len() >= BACKLOG_LIMIT || self.bytes + size > BACKLOG_LIMIT_BYTES)
+            && (self.messages.len() >= BACKLOG_LIMIT
+                || self.bytes + size > BACKLOG_LIMIT_BYTES
+                || !self.held.try_set(self.bytes + size))
         {
             self.pop_front();
         }
-        if size > BACKLOG_LIMIT_BYTES {
+        if size > BACKLOG_LIMIT_BYTES || !self.held.try_set(self.bytes + size) {
             self.dropped += 1;
-            return;
+            return self.dropped - before;
         }
         self.bytes += size;
         self.messages.push_back(message);
+        self.dropped - before
     }
 
     fn pop_front(&mut self) {
         if let Some(old) = self.messages.pop_front() {
             self.bytes -= old.size();
+            self.held.set(self.bytes);
             self.dropped += 1;
         }
     }
@@ -50,6 +59,7 @@ impl Backlog {
         let pos = self.messages.iter().position(wanted)?;
         let found = self.messages.remove(pos)?;
         self.bytes -= found.size();
+        self.held.set(self.bytes);
         Some(found)
     }
 
@@ -64,6 +74,7 @@ impl Backlog {
             keep
         });
         self.bytes = bytes;
+        self.held.set(bytes);
     }
 
     /// Messages waiting.

@@ -174,6 +174,17 @@ pub struct SessionInfo {
     pub ha_version: String,
     /// Whether this call reused a session opened earlier in the process.
     pub reused: bool,
+    /// Events (and other messages for later readers) the session's backlog dropped during
+    /// this call to stay within its bounds; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_dropped: u64,
+    /// Messages the session's backlog dropped since it opened; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_dropped_total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A Home Assistant client for one logical request (one Lambda invocation).
@@ -304,12 +315,16 @@ impl HaClient {
             }
         };
         *verified = true;
+        let dropped_before = session.dropped();
+        let result = body(session, budget);
+        let dropped_total = session.dropped();
         *self.info.lock() = Some(SessionInfo {
             connection: session.name.clone(),
             ha_version: session.ha_version.clone(),
             reused,
+            events_dropped: dropped_total - dropped_before,
+            events_dropped_total: dropped_total,
         });
-        let result = body(session, budget);
         if result.as_ref().is_err_and(Error::breaks_session) {
             if let Some(dead) = slot.take() {
                 dead.close(budget);

@@ -20,6 +20,8 @@ use parking_lot::Mutex;
 pub struct HaConfig {
     ws_url: String,
     token: String,
+    /// Keeps the token registered for redaction while any copy of the settings lives.
+    _secret: debug::SecretGuard,
 }
 
 impl fmt::Debug for HaConfig {
@@ -50,6 +52,7 @@ impl HaConfig {
         Ok(HaConfig {
             ws_url: websocket_url(url)?,
             token: token.to_owned(),
+            _secret: debug::register_secret(token),
         })
     }
 
@@ -93,7 +96,7 @@ impl HaConfig {
     /// assert_eq!(config.scrub("bad token s3cr3t-t0ken"), "bad token <redacted>");
     /// ```
     pub fn scrub(&self, text: &str) -> String {
-        text.replace(&self.token, "<redacted>")
+        debug::redact(&text.replace(&self.token, debug::REDACTED)).into_owned()
     }
 }
 

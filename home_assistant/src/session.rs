@@ -101,6 +101,37 @@ struct Outgoing<'a> {
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
+/// Longest `ha_version` passed on; Home Assistant's own are like `2026.11.3` or `2026.12.0b1`.
+const MAX_VERSION_LEN: usize = 32;
+
+/// `ha_version` as a server sent it when it looks like a version (short, `[0-9A-Za-z.+-]`)
+/// and holds no secret; `unknown` when missing, `invalid` otherwise — it goes into every
+/// envelope and debug line of the session.
+fn version_or_placeholder(version: Option<String>) -> String {
+    match version {
+        None => "unknown".into(),
+        Some(v)
+            if !v.is_empty()
+                && v.len() <= MAX_VERSION_LEN
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
+                && !debug::contains_secret(&v) =>
+        {
+            v
+        }
+        Some(_) => "invalid".into(),
+    }
+}
+
+/// A message as Home Assistant sent it, with the token and any other registered secret
+/// taken out (as they would be written inside JSON strings). Costs one search per secret.
+fn scrub_json(text: String) -> String {
+    match debug::redact_json(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
+}
+
 /// An authenticated Home Assistant session over a connection it owns (not in any
 /// registry a JSON caller can name).
 #[derive(Debug)]
@@ -177,7 +208,7 @@ impl HaSession {
             budget.timeout,
         )?;
         match self.read(budget)? {
-            HaMessage::AuthOk { ha_version } => Ok(ha_version.unwrap_or_else(|| "unknown".into())),
+            HaMessage::AuthOk { ha_version } => Ok(version_or_placeholder(ha_version)),
             HaMessage::AuthInvalid { message } => Err(Error::AuthFailed {
                 ha_message: message.map(|m| self.config.scrub(&m).into()),
             }),
@@ -193,11 +224,12 @@ impl HaSession {
         }
     }
 
-    /// Reads the next message within `budget`.
+    /// Reads the next message within `budget`. Everything Home Assistant sends passes the
+    /// redaction of secrets here, before any of it can reach an envelope or a log line.
     fn read(&mut self, budget: Budget) -> Result<HaMessage> {
         budget.left(Phase::Receive)?;
         match self.conn.receive(budget.deadline, budget.timeout)? {
-            Message::Text(text) => HaMessage::parse(&text).map_err(|e| match e {
+            Message::Text(text) => HaMessage::parse(&scrub_json(text)).map_err(|e| match e {
                 Unreadable::NotAMessage => self.unexpected("a JSON message", "<not json>"),
                 Unreadable::NoId(kind) => self.unexpected("a message with an id", &kind),
             }),
@@ -276,7 +308,26 @@ impl HaSession {
                 return;
             }
         }
-        self.backlog.push(message);
+        let dropped = self.backlog.push(message);
+        if dropped > 0 {
+            let total = self.backlog.dropped;
+            // The first drop of a wait, and then every thousandth, so a flood stays readable.
+            if total == dropped || total / 1000 != (total - dropped) / 1000 {
+                debug_line!(
+                    SCOPE,
+                    "Backlog full: dropped the oldest messages (session={}, dropped_total={total}, kept={}, bytes={})",
+                    self.name,
+                    self.backlog.len(),
+                    self.backlog.bytes()
+                );
+            }
+            crate::stats::add(&crate::stats::DROPPED, dropped);
+        }
+    }
+
+    /// Messages the backlog dropped since the session opened.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.backlog.dropped
     }
 
     /// Forgets buffered events of a subscription that ended.

@@ -20,12 +20,15 @@ pub struct HaStats {
     pub reconnects: u64,
     /// Commands sent (liveness pings included).
     pub commands_sent: u64,
+    /// Events and other messages the backlogs dropped to stay within their bounds.
+    pub events_dropped: u64,
 }
 
 pub(crate) static AUTHS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static REUSED: AtomicU64 = AtomicU64::new(0);
 pub(crate) static RECONNECTS: AtomicU64 = AtomicU64::new(0);
 pub(crate) static COMMANDS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// A snapshot of [`HaStats`].
 pub fn stats() -> HaStats {
@@ -34,9 +37,14 @@ pub fn stats() -> HaStats {
         reused_count: REUSED.load(Ordering::Relaxed),
         reconnects: RECONNECTS.load(Ordering::Relaxed),
         commands_sent: COMMANDS.load(Ordering::Relaxed),
+        events_dropped: DROPPED.load(Ordering::Relaxed),
     }
 }
 
 pub(crate) fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
+    add(counter, 1);
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
 }

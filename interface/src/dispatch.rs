@@ -13,6 +13,9 @@ use crate::operation::{
 use crate::outcome::{Closed, Connected, Outcome, Received, ResetDone, Response, Sent};
 use crate::SCOPE;
 
+/// Characters read past the preview so a secret it would cut is redacted whole.
+const PREVIEW_SLACK: usize = 512;
+
 /// Longest preview of a non-JSON reply quoted in an error.
 const PREVIEW_CHARS: usize = 80;
 
@@ -151,12 +154,17 @@ fn log_content(operation: &str, content: &Content) {
 pub fn decode(message: Message) -> Result<Box<RawValue>> {
     match message {
         Message::Text(text) => {
-            // Checked in one pass that keeps the text's buffer; the preview is taken first,
-            // since the text is gone when the check fails.
-            let preview: String = text.chars().take(PREVIEW_CHARS).collect();
+            // Checked in one pass that keeps the text's buffer; the start is copied first,
+            // since the text is gone when the check fails. It is longer than the preview so a
+            // reflected secret the preview would cut is still found whole and redacted.
+            let start: String = text.chars().take(PREVIEW_CHARS + PREVIEW_SLACK).collect();
             let length = text.len();
             RawValue::from_string(text).map_err(|source| Error::NotJson {
-                preview: preview.into(),
+                preview: debug::redact(&start)
+                    .chars()
+                    .take(PREVIEW_CHARS)
+                    .collect::<String>()
+                    .into(),
                 length,
                 source,
             })

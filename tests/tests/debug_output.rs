@@ -300,12 +300,14 @@ fn home_assistant_values_cannot_forge_lines() {
         !lines.iter().any(|l| l.starts_with("[forged-ha]")),
         "{lines:#?}"
     );
+    // Not a version: replaced, never quoted.
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("ha_version=2026.1\\u{a}[forged-ha]")),
+        lines.iter().any(|l| l.contains("ha_version=invalid")),
         "{lines:#?}"
     );
+    assert!(!lines
+        .iter()
+        .any(|l| l.contains("[forged-ha] [HA-DEBUG] version")));
 }
 
 /// With `AWS_LAMBDA_LOG_FORMAT=JSON` the correlation id and the scope are fields.

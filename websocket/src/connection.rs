@@ -5,9 +5,16 @@ use std::time::{Duration, Instant};
 use tungstenite::error::ProtocolError;
 use tungstenite::WebSocket;
 
+use debug::SecretGuard;
+
 use crate::error::{Error, Phase, Result};
+use crate::held::{HeldBytes, HeldCharge};
 use crate::message::{text_of, CloseFrame, Message};
 use crate::stream::{is_disconnect, is_timeout, Stream};
+
+/// What tungstenite reads from the socket at a time: after a message, at most this much of
+/// what follows can be in its buffer already.
+const READ_AHEAD: usize = 128 << 10;
 
 /// An open connection, owned by whoever opened it: the registry of a
 /// [`WebSocketCore`](crate::WebSocketCore), or a caller of
@@ -15,21 +22,36 @@ use crate::stream::{is_disconnect, is_timeout, Stream};
 ///
 /// After a protocol, capacity or I/O error the connection is *broken*: it is never read
 /// again (tungstenite's codec is not meant to be read after such an error), and closing it
-/// only drops the socket.
+/// only drops the socket. A send that fails for any reason — a timeout included — breaks
+/// it too: tungstenite keeps the rest of the frame queued and would finish writing it on
+/// the next write, delivering a message its caller was told had failed.
+///
+/// What a timed-out receive leaves half read is kept for the next receive and charged to the
+/// process's [`HeldBytes`] budget; a connection that would pass it is dropped.
 #[derive(Debug)]
 pub struct Connection {
     ws: WebSocket<Stream>,
     /// The URL without credentials, for logs.
     url: String,
     broken: bool,
+    /// Bytes read from the socket that belong to a message not yet delivered (an estimate
+    /// from above: frame headers and control frames count until the next message).
+    pending: usize,
+    held: HeldCharge,
+    /// The URL's credentials and query values, registered while the connection lives so a
+    /// server reflecting them is redacted.
+    _secrets: Vec<SecretGuard>,
 }
 
 impl Connection {
-    pub(crate) fn new(ws: WebSocket<Stream>, url: String) -> Self {
+    pub(crate) fn new(ws: WebSocket<Stream>, url: String, secrets: Vec<SecretGuard>) -> Self {
         Connection {
             ws,
             url,
             broken: false,
+            pending: 0,
+            held: HeldCharge::default(),
+            _secrets: secrets,
         }
     }
 
@@ -57,11 +79,17 @@ impl Connection {
                 self.broken = true;
             }
         }
+        if self.broken {
+            // Dropped, never read again: nothing of it is held any more.
+            self.pending = 0;
+            self.held.set(0);
+        }
         result
     }
 
     /// Writes one message and flushes it by `deadline`; a timeout reports `timeout`, the
-    /// operation's whole budget.
+    /// operation's whole budget. Any failure breaks the connection: the message was not
+    /// delivered, and no later write can complete it.
     pub fn send(&mut self, message: Message, deadline: Instant, timeout: Duration) -> Result<()> {
         self.check()?;
         self.ws.get_mut().set_deadline(deadline);
@@ -69,17 +97,53 @@ impl Connection {
             .ws
             .send(message.into_frame())
             .map_err(|e| socket_error(e, Phase::Send, timeout));
+        if result.is_err() {
+            self.broken = true;
+        }
         self.note(result)
     }
 
     /// Waits until `deadline` for the next data message. Pings are answered on the way. A
     /// timeout reports `timeout`, the operation's whole budget; a message only partly read
-    /// when it fired is kept and completed by the next receive.
+    /// when it fired is kept and completed by the next receive, unless keeping it would pass
+    /// the process's [`HeldBytes`] budget: then the connection is dropped
+    /// ([`Error::HeldBytesExceeded`]).
     pub fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Message> {
         self.check()?;
         self.ws.get_mut().set_deadline(deadline);
+        let before = self.ws.get_ref().received();
         let result = self.read_data(timeout);
+        let read = usize::try_from(self.ws.get_ref().received() - before).unwrap_or(usize::MAX);
+        let result = self.hold(read, result);
         self.note(result)
+    }
+
+    /// Accounts for what a receive read and did not deliver.
+    fn hold(&mut self, read: usize, result: Result<Message>) -> Result<Message> {
+        let pending = self.pending.saturating_add(read);
+        match &result {
+            Ok(message) => {
+                let used = message
+                    .len()
+                    .saturating_add(frame_header_len(message.len()));
+                self.pending = pending.saturating_sub(used).min(READ_AHEAD);
+                self.held.set(self.pending);
+                result
+            }
+            Err(Error::Timeout { .. }) => {
+                self.pending = pending;
+                if self.held.try_set(pending) {
+                    result
+                } else {
+                    self.broken = true;
+                    Err(Error::HeldBytesExceeded {
+                        held: pending,
+                        limit: HeldBytes::limit(),
+                    })
+                }
+            }
+            Err(_) => result,
+        }
     }
 
     fn read_data(&mut self, timeout: Duration) -> Result<Message> {
@@ -119,6 +183,15 @@ impl Connection {
     }
 }
 
+/// The header of a server's (unmasked) frame carrying `len` bytes.
+fn frame_header_len(len: usize) -> usize {
+    match len {
+        0..=125 => 2,
+        126..=0xffff => 4,
+        _ => 10,
+    }
+}
+
 /// What a close frame from the server means for the caller.
 ///
 /// tungstenite replaces a close code the protocol does not allow (RFC 6455 §7.4) by 1002
@@ -132,7 +205,8 @@ fn closed_by_peer(frame: Option<tungstenite::protocol::CloseFrame>) -> Error {
         }
         Some(f) => Error::ConnectionClosed {
             code: Some(u16::from(f.code)),
-            reason: (!f.reason.is_empty()).then(|| f.reason.as_str().into()),
+            // The server's words: a reflected secret is redacted.
+            reason: (!f.reason.is_empty()).then(|| debug::redact(f.reason.as_str()).into()),
             phase: None,
         },
         None => Error::ConnectionClosed {

@@ -139,6 +139,7 @@ impl WebSocketCore {
     /// owns it and accounts for it).
     fn dial(&self, url: &str, timeout: Duration, deadline: Instant) -> Result<Connection> {
         let parsed = parse_url(url)?;
+        let secrets = transport::url_secrets(&parsed);
         let redacted = redact_url(url);
         debug_line!(
             SCOPE,
@@ -161,7 +162,7 @@ impl WebSocketCore {
                 .max_frame_size(Some(max)),
         })?;
         self.record(|s| s.connections_count += 1);
-        Ok(Connection::new(ws, redacted))
+        Ok(Connection::new(ws, redacted, secrets))
     }
 
     /// Checks a message against the size limit before it is sent.
@@ -233,7 +234,7 @@ impl WebSocketCore {
             .as_mut()
             .ok_or_else(|| crate::registry::no_connection(handle))?;
         let result = body(connection);
-        if result.as_ref().is_err_and(Error::breaks_connection) {
+        if connection.is_broken() || result.as_ref().is_err_and(Error::breaks_connection) {
             // Dropped, never read again.
             *guard = None;
             drop(guard);

@@ -106,9 +106,9 @@ pub enum Error {
         #[source]
         source: Box<openssl::error::ErrorStack>,
     },
-    /// A step outlived the operation's timeout; the connection may still be used when the
-    /// phase is send or receive.
-    #[error("Timed out after {:.3} s during {phase}.", after.as_secs_f64())]
+    /// A step outlived the operation's timeout. After a receive the connection may still be
+    /// used; after a send it is dropped and the message was not delivered.
+    #[error("{}", timeout_message(*phase, *after))]
     Timeout {
         /// The step that was running.
         phase: Phase,
@@ -190,6 +190,15 @@ pub enum Error {
         #[source]
         source: Box<tungstenite::Error>,
     },
+    /// Keeping the connection's partly received message would pass the process's budget of
+    /// bytes held between calls ([`HeldBytes`](crate::HeldBytes)); the connection was dropped.
+    #[error("The connection was dropped: keeping its partly received message ({held} bytes) would pass the process's budget of {limit} bytes held between calls.")]
+    HeldBytesExceeded {
+        /// Bytes the connection would have held.
+        held: usize,
+        /// The process's budget.
+        limit: usize,
+    },
     /// The connection broke earlier (a protocol, capacity or I/O error) and is not read again.
     #[error("The connection broke earlier and cannot be used.")]
     Broken,
@@ -237,7 +246,7 @@ impl Error {
             Error::UpgradeRefused { .. }
             | Error::Upgrade { .. }
             | Error::UpgradeTooLarge { .. } => Some(Phase::Upgrade),
-            Error::InvalidCloseCode => Some(Phase::Receive),
+            Error::InvalidCloseCode | Error::HeldBytesExceeded { .. } => Some(Phase::Receive),
             Error::InvalidUrl { .. }
             | Error::InvalidCertificate { .. }
             | Error::TlsSetup { .. }
@@ -249,11 +258,16 @@ impl Error {
     }
 
     /// Whether the connection the error happened on can no longer be used (it is dropped
-    /// and never read again).
+    /// and never read or written again). A send that timed out breaks it: the rest of the
+    /// frame must never follow.
     ///
     /// ```
-    /// assert!(websocket::Error::Broken.breaks_connection());
-    /// assert!(!websocket::Error::RegistryFull { max: 1 }.breaks_connection());
+    /// use std::time::Duration;
+    /// use websocket::{Error, Phase};
+    /// assert!(Error::Broken.breaks_connection());
+    /// assert!(Error::Timeout { phase: Phase::Send, after: Duration::from_secs(1) }.breaks_connection());
+    /// assert!(!Error::Timeout { phase: Phase::Receive, after: Duration::from_secs(1) }.breaks_connection());
+    /// assert!(!Error::RegistryFull { max: 1 }.breaks_connection());
     /// ```
     pub fn breaks_connection(&self) -> bool {
         matches!(
@@ -262,6 +276,11 @@ impl Error {
                 | Error::Protocol { .. }
                 | Error::InvalidCloseCode
                 | Error::Broken
+                | Error::HeldBytesExceeded { .. }
+                | Error::Timeout {
+                    phase: Phase::Send,
+                    ..
+                }
                 | Error::MessageTooLarge {
                     phase: Phase::Receive,
                     ..
@@ -285,6 +304,16 @@ fn upgrade_message(e: &tungstenite::Error) -> String {
         // Url errors can quote the URL, credentials included: say nothing of it.
         tungstenite::Error::Url(_) => "The URL could not be used for the WebSocket upgrade.".into(),
         other => format!("The WebSocket upgrade failed: {other}."),
+    }
+}
+
+fn timeout_message(phase: Phase, after: Duration) -> String {
+    let seconds = after.as_secs_f64();
+    match phase {
+        Phase::Send => format!(
+            "Timed out after {seconds:.3} s during send: the message was not delivered, and the connection was dropped."
+        ),
+        _ => format!("Timed out after {seconds:.3} s during {phase}."),
     }
 }
 

@@ -1,14 +1,18 @@
 //! A TCP stream that refuses to block past a deadline, with or without TLS on top.
 //!
-//! Every read and write re-arms the socket timeout with the time left (unless it was armed
-//! for the same deadline less than a millisecond ago), so a peer that trickles bytes cannot
-//! stretch an operation past its deadline by more than that millisecond. An expired deadline reads
-//! as `WouldBlock`, which tungstenite and native-tls treat as "try again later" and keep
-//! their partial state, so nothing half-read is lost.
+//! The socket is non-blocking; a read or write that would block waits in `poll()` for the
+//! time left, in slices of at most [`WAIT_SLICE`], re-checking the monotonic deadline after
+//! each. `poll()` sleeps on a high-resolution timer whose slack is 0.1 % of the wait, so a
+//! slice of 250 ms wakes at most about 0.25 ms late however long the deadline — unlike
+//! `SO_RCVTIMEO` / `SO_SNDTIMEO`, which Linux's timer wheel rounds up by up to 0.5 s at 30 s.
+//! An expired deadline reads as `WouldBlock`, which tungstenite and OpenSSL treat as "try
+//! again later" and keep their partial state, so nothing half-read is lost.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 /// The error a read answers once more than the upgrade's byte budget was read.
 #[derive(Debug)]
@@ -22,65 +26,69 @@ impl std::fmt::Display for UpgradeBudgetSpent {
 
 impl std::error::Error for UpgradeBudgetSpent {}
 
-/// How late a socket timeout may fire past the deadline before it is set again: setting it
-/// costs a system call, and a request makes a dozen reads and writes within a millisecond.
-const REARM_SLACK: Duration = Duration::from_millis(1);
+/// The longest single `poll()`: its timer's slack (0.1 % of the wait) is what a deadline can
+/// be missed by, so the wait is cut into slices this long.
+pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(250);
 
-/// When a socket timeout was set, and for which deadline.
-#[derive(Debug, Clone, Copy)]
-struct Armed {
-    at: Instant,
-    deadline: Instant,
-}
-
-/// TCP with a deadline, and while upgrading a budget of bytes it may read.
+/// TCP with a deadline, and while upgrading a budget of bytes it may read; it counts the
+/// bytes read.
 #[derive(Debug)]
 pub(crate) struct DeadlineTcp {
     tcp: TcpStream,
     deadline: Instant,
     read_budget: Option<usize>,
-    read_armed: Option<Armed>,
-    write_armed: Option<Armed>,
-}
-
-/// Whether the socket timeout must be set again: it was never set, it was set for another
-/// deadline, or it was set so long ago that it would fire more than [`REARM_SLACK`] late.
-fn needs_arming(armed: Option<Armed>, deadline: Instant, now: Instant) -> bool {
-    match armed {
-        Some(a) => a.deadline != deadline || now.saturating_duration_since(a.at) > REARM_SLACK,
-        None => true,
-    }
+    received: u64,
 }
 
 impl DeadlineTcp {
-    pub(crate) fn new(tcp: TcpStream, deadline: Instant) -> Self {
-        DeadlineTcp {
+    /// Wraps a connected socket, switching it to non-blocking mode.
+    pub(crate) fn new(tcp: TcpStream, deadline: Instant) -> io::Result<Self> {
+        tcp.set_nonblocking(true)?;
+        Ok(DeadlineTcp {
             tcp,
             deadline,
             read_budget: None,
-            read_armed: None,
-            write_armed: None,
+            received: 0,
+        })
+    }
+
+    /// Waits until the socket is ready for `events` or the deadline passes (`WouldBlock`).
+    fn wait(&self, events: PollFlags) -> io::Result<()> {
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(deadline_reached());
+            }
+            let slice = left.min(WAIT_SLICE);
+            let timeout = Timespec {
+                tv_sec: slice.as_secs() as _,
+                tv_nsec: slice.subsec_nanos() as _,
+            };
+            let mut fds = [PollFd::new(&self.tcp, events)];
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(0) => continue,
+                Ok(_) => return Ok(()),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 
-    /// The time left, or `WouldBlock` once the deadline has passed.
-    fn remaining(&self, now: Instant) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(now);
-        if left.is_zero() {
-            Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                "deadline reached",
-            ))
-        } else {
-            Ok(left)
-        }
+    /// Bytes read from the socket so far (encrypted bytes under TLS).
+    pub(crate) fn received(&self) -> u64 {
+        self.received
     }
+}
+
+fn deadline_reached() -> io::Error {
+    io::Error::new(io::ErrorKind::WouldBlock, "deadline reached")
 }
 
 impl Read for DeadlineTcp {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let now = Instant::now();
-        let left = self.remaining(now)?;
+        if Instant::now() >= self.deadline {
+            return Err(deadline_reached());
+        }
         let buf = match self.read_budget {
             Some(0) => {
                 return Err(io::Error::new(
@@ -94,33 +102,37 @@ impl Read for DeadlineTcp {
             }
             None => buf,
         };
-        if needs_arming(self.read_armed, self.deadline, now) {
-            self.tcp.set_read_timeout(Some(left))?;
-            self.read_armed = Some(Armed {
-                at: now,
-                deadline: self.deadline,
-            });
-        }
-        let n = self.tcp.read(buf)?;
+        // Bounded: each pass either returns or waits, and the wait ends at the deadline.
+        let n = loop {
+            match self.tcp.read(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(PollFlags::IN)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
         if let Some(budget) = &mut self.read_budget {
             *budget -= n;
         }
+        self.received += n as u64;
         Ok(n)
     }
 }
 
 impl Write for DeadlineTcp {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let now = Instant::now();
-        let left = self.remaining(now)?;
-        if needs_arming(self.write_armed, self.deadline, now) {
-            self.tcp.set_write_timeout(Some(left))?;
-            self.write_armed = Some(Armed {
-                at: now,
-                deadline: self.deadline,
-            });
+        if Instant::now() >= self.deadline {
+            return Err(deadline_reached());
         }
-        self.tcp.write(buf)
+        let n = loop {
+            match self.tcp.write(buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(PollFlags::OUT)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -141,6 +153,18 @@ impl Stream {
             Stream::Plain(s) => s,
             Stream::Tls(s) => s.get_mut(),
         }
+    }
+
+    fn tcp(&self) -> &DeadlineTcp {
+        match self {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+
+    /// Bytes read from the socket so far.
+    pub(crate) fn received(&self) -> u64 {
+        self.tcp().received()
     }
 
     /// Sets the instant after which reads and writes fail with `WouldBlock`.

@@ -40,6 +40,33 @@ pub fn parse_url(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// The parts of `url` that may be secrets — its user name, password and query values, as
+/// written and percent-decoded — registered for redaction while the guards live.
+pub(crate) fn url_secrets(url: &Url) -> Vec<debug::SecretGuard> {
+    let mut raw: Vec<String> = vec![url.username().to_owned()];
+    raw.extend(url.password().map(str::to_owned));
+    if let Some(query) = url.query() {
+        raw.extend(
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('=').map(|(_, v)| v.to_owned())),
+        );
+    }
+    let mut values: Vec<String> = Vec::with_capacity(raw.len() * 2);
+    for value in raw {
+        let decoded = url::form_urlencoded::parse(format!("v={value}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned());
+        values.extend(decoded.filter(|d| *d != value));
+        values.push(value);
+    }
+    values
+        .iter()
+        .filter(|v| v.len() >= debug::MIN_SECRET_LEN)
+        .map(|v| debug::register_secret(v))
+        .collect()
+}
+
 /// Everything [`open`] needs besides the URL.
 pub(crate) struct Dial<'a> {
     pub url: &'a Url,
@@ -85,7 +112,11 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     timer.finish();
     // Small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
-    let tcp = DeadlineTcp::new(tcp, dial.deadline);
+    let peer = tcp.peer_addr().unwrap_or_else(|_| first_address(&addrs));
+    let tcp = DeadlineTcp::new(tcp, dial.deadline).map_err(|source| Error::Connect {
+        addr: Box::new(peer),
+        source,
+    })?;
 
     let stream = match dial.tls {
         None => Stream::Plain(tcp),
@@ -102,6 +133,13 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     timer.finish();
     ws.get_mut().set_read_budget(None);
     Ok(ws)
+}
+
+fn first_address(addrs: &[SocketAddr]) -> SocketAddr {
+    addrs
+        .first()
+        .copied()
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
 fn resolve(dial: &Dial<'_>, host: &str, port: u16) -> Result<Vec<SocketAddr>> {
