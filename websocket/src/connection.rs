@@ -8,13 +8,9 @@ use tungstenite::WebSocket;
 use debug::SecretGuard;
 
 use crate::error::{Error, Phase, Result};
-use crate::held::{HeldBytes, HeldCharge};
+use crate::held::HeldBytes;
 use crate::message::{text_of, CloseFrame, Message};
-use crate::stream::{is_disconnect, is_timeout, Stream};
-
-/// What tungstenite reads from the socket at a time: after a message, at most this much of
-/// what follows can be in its buffer already.
-const READ_AHEAD: usize = 128 << 10;
+use crate::stream::{is_disconnect, is_timeout, HeldBudgetSpent, Stream};
 
 /// An open connection, owned by whoever opened it: the registry of a
 /// [`WebSocketCore`](crate::WebSocketCore), or a caller of
@@ -26,18 +22,15 @@ const READ_AHEAD: usize = 128 << 10;
 /// it too: tungstenite keeps the rest of the frame queued and would finish writing it on
 /// the next write, delivering a message its caller was told had failed.
 ///
-/// What a timed-out receive leaves half read is kept for the next receive and charged to the
-/// process's [`HeldBytes`] budget; a connection that would pass it is dropped.
+/// What it reads and has not delivered yet — a partial frame, a fragmented message, what a
+/// timed-out receive left half read — is charged to the process's [`HeldBytes`] budget; a
+/// connection whose next read would pass it is dropped.
 #[derive(Debug)]
 pub struct Connection {
     ws: WebSocket<Stream>,
     /// The URL without credentials, for logs.
     url: String,
     broken: bool,
-    /// Bytes read from the socket that belong to a message not yet delivered (an estimate
-    /// from above: frame headers and control frames count until the next message).
-    pending: usize,
-    held: HeldCharge,
     /// The URL's credentials and query values, registered while the connection lives so a
     /// server reflecting them is redacted.
     _secrets: Vec<SecretGuard>,
@@ -49,8 +42,6 @@ impl Connection {
             ws,
             url,
             broken: false,
-            pending: 0,
-            held: HeldCharge::default(),
             _secrets: secrets,
         }
     }
@@ -81,8 +72,7 @@ impl Connection {
         }
         if self.broken {
             // Dropped, never read again: nothing of it is held any more.
-            self.pending = 0;
-            self.held.set(0);
+            self.ws.get_mut().release();
         }
         result
     }
@@ -96,7 +86,7 @@ impl Connection {
         let result = self
             .ws
             .send(message.into_frame())
-            .map_err(|e| socket_error(e, Phase::Send, timeout));
+            .map_err(|e| socket_error(e, Phase::Send, timeout, 0));
         if result.is_err() {
             self.broken = true;
         }
@@ -105,53 +95,30 @@ impl Connection {
 
     /// Waits until `deadline` for the next data message. Pings are answered on the way. A
     /// timeout reports `timeout`, the operation's whole budget; a message only partly read
-    /// when it fired is kept and completed by the next receive, unless keeping it would pass
-    /// the process's [`HeldBytes`] budget: then the connection is dropped
-    /// ([`Error::HeldBytesExceeded`]).
+    /// when it fired is kept and completed by the next receive. A read that would pass the
+    /// process's [`HeldBytes`] budget drops the connection ([`Error::HeldBytesExceeded`]).
     pub fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Message> {
         self.check()?;
         self.ws.get_mut().set_deadline(deadline);
-        let before = self.ws.get_ref().received();
         let result = self.read_data(timeout);
-        let read = usize::try_from(self.ws.get_ref().received() - before).unwrap_or(usize::MAX);
-        let result = self.hold(read, result);
         self.note(result)
-    }
-
-    /// Accounts for what a receive read and did not deliver.
-    fn hold(&mut self, read: usize, result: Result<Message>) -> Result<Message> {
-        let pending = self.pending.saturating_add(read);
-        match &result {
-            Ok(message) => {
-                let used = message
-                    .len()
-                    .saturating_add(frame_header_len(message.len()));
-                self.pending = pending.saturating_sub(used).min(READ_AHEAD);
-                self.held.set(self.pending);
-                result
-            }
-            Err(Error::Timeout { .. }) => {
-                self.pending = pending;
-                if self.held.try_set(pending) {
-                    result
-                } else {
-                    self.broken = true;
-                    Err(Error::HeldBytesExceeded {
-                        held: pending,
-                        limit: HeldBytes::limit(),
-                    })
-                }
-            }
-            Err(_) => result,
-        }
     }
 
     fn read_data(&mut self, timeout: Duration) -> Result<Message> {
         loop {
-            let frame = self
-                .ws
-                .read()
-                .map_err(|e| socket_error(e, Phase::Receive, timeout))?;
+            let frame = match self.ws.read() {
+                Ok(frame) => frame,
+                Err(e) => {
+                    let held = self.ws.get_ref().pending();
+                    return Err(socket_error(e, Phase::Receive, timeout, held));
+                }
+            };
+            let wire = frame.len().saturating_add(frame_header_len(frame.len()));
+            let data = matches!(
+                frame,
+                tungstenite::Message::Text(_) | tungstenite::Message::Binary(_)
+            );
+            self.ws.get_mut().delivered(wire, data);
             match frame {
                 tungstenite::Message::Text(text) => return Ok(Message::Text(text_of(text))),
                 tungstenite::Message::Binary(bytes) => return Ok(Message::Binary(bytes.into())),
@@ -217,10 +184,26 @@ fn closed_by_peer(frame: Option<tungstenite::protocol::CloseFrame>) -> Error {
     }
 }
 
-/// Maps a tungstenite error during `phase` onto what it means for the caller.
-pub(crate) fn socket_error(e: tungstenite::Error, phase: Phase, timeout: Duration) -> Error {
+/// Maps a tungstenite error during `phase` onto what it means for the caller; `held` is
+/// what the connection held when it failed.
+pub(crate) fn socket_error(
+    e: tungstenite::Error,
+    phase: Phase,
+    timeout: Duration,
+    held: usize,
+) -> Error {
     use tungstenite::Error as T;
     match e {
+        T::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<HeldBudgetSpent>()) =>
+        {
+            Error::HeldBytesExceeded {
+                held,
+                limit: HeldBytes::limit(),
+            }
+        }
         T::Io(io) if is_timeout(&io) => Error::Timeout {
             phase,
             after: timeout,

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
+use crate::held::HeldCharge;
+
 /// The error a read answers once more than the upgrade's byte budget was read.
 #[derive(Debug)]
 pub(crate) struct UpgradeBudgetSpent;
@@ -26,18 +28,40 @@ impl std::fmt::Display for UpgradeBudgetSpent {
 
 impl std::error::Error for UpgradeBudgetSpent {}
 
+/// The error a read answers when what the connection holds would pass the process's
+/// budget of held bytes.
+#[derive(Debug)]
+pub(crate) struct HeldBudgetSpent;
+
+impl std::fmt::Display for HeldBudgetSpent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the process's budget of held bytes is spent")
+    }
+}
+
+impl std::error::Error for HeldBudgetSpent {}
+
 /// The longest single `poll()`: its timer's slack (0.1 % of the wait) is what a deadline can
 /// be missed by, so the wait is cut into slices this long.
 pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(250);
 
-/// TCP with a deadline, and while upgrading a budget of bytes it may read; it counts the
-/// bytes read.
+/// TCP with a deadline, and while upgrading a budget of bytes it may read.
+///
+/// Once the connection is open, every byte read is charged to the process's budget of held
+/// bytes until the message it belongs to is delivered ([`DeadlineTcp::delivered`]): what
+/// tungstenite buffers — a partial frame, the frames of a fragmented message — is bounded
+/// for the whole process, during a call and between calls.
 #[derive(Debug)]
 pub(crate) struct DeadlineTcp {
     tcp: TcpStream,
     deadline: Instant,
     read_budget: Option<usize>,
-    received: u64,
+    /// Whether reads are charged (from the end of the upgrade on).
+    charging: bool,
+    /// Bytes read and not yet delivered: an estimate from above, since frame headers and
+    /// TLS records count until the next message settles it.
+    pending: usize,
+    held: HeldCharge,
 }
 
 impl DeadlineTcp {
@@ -48,7 +72,9 @@ impl DeadlineTcp {
             tcp,
             deadline,
             read_budget: None,
-            received: 0,
+            charging: false,
+            pending: 0,
+            held: HeldCharge::default(),
         })
     }
 
@@ -74,11 +100,34 @@ impl DeadlineTcp {
         }
     }
 
-    /// Bytes read from the socket so far (encrypted bytes under TLS).
-    pub(crate) fn received(&self) -> u64 {
-        self.received
+    /// Charges what is read from now on.
+    fn start_charging(&mut self) {
+        self.charging = true;
+        self.pending = 0;
+        self.held.set(0);
+    }
+
+    /// A message (or control frame) of `bytes` on the wire was handed over: they are no
+    /// longer held. After a data message what may remain is tungstenite's read-ahead,
+    /// at most [`READ_AHEAD`].
+    fn delivered(&mut self, bytes: usize, settle: bool) {
+        self.pending = self.pending.saturating_sub(bytes);
+        if settle {
+            self.pending = self.pending.min(READ_AHEAD);
+        }
+        self.held.set(self.pending);
+    }
+
+    /// Nothing is held any more (the connection is dropped).
+    fn release(&mut self) {
+        self.pending = 0;
+        self.held.set(0);
     }
 }
+
+/// What tungstenite reads from the socket at a time: after a message, at most this much of
+/// what follows can be in its buffer already.
+pub(crate) const READ_AHEAD: usize = 128 << 10;
 
 fn deadline_reached() -> io::Error {
     io::Error::new(io::ErrorKind::WouldBlock, "deadline reached")
@@ -114,7 +163,12 @@ impl Read for DeadlineTcp {
         if let Some(budget) = &mut self.read_budget {
             *budget -= n;
         }
-        self.received += n as u64;
+        if self.charging {
+            self.pending = self.pending.saturating_add(n);
+            if !self.held.try_set(self.pending) {
+                return Err(io::Error::other(HeldBudgetSpent));
+            }
+        }
         Ok(n)
     }
 }
@@ -162,9 +216,24 @@ impl Stream {
         }
     }
 
-    /// Bytes read from the socket so far.
-    pub(crate) fn received(&self) -> u64 {
-        self.tcp().received()
+    /// Charges what is read from now on to the process's budget of held bytes.
+    pub(crate) fn start_charging(&mut self) {
+        self.tcp_mut().start_charging();
+    }
+
+    /// `bytes` on the wire were handed over; `settle` after a data message.
+    pub(crate) fn delivered(&mut self, bytes: usize, settle: bool) {
+        self.tcp_mut().delivered(bytes, settle);
+    }
+
+    /// Bytes held for a message not yet delivered.
+    pub(crate) fn pending(&self) -> usize {
+        self.tcp().pending
+    }
+
+    /// Releases what the connection held.
+    pub(crate) fn release(&mut self) {
+        self.tcp_mut().release();
     }
 
     /// Sets the instant after which reads and writes fail with `WouldBlock`.

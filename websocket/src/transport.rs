@@ -132,6 +132,7 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     let mut ws = upgrade(dial, stream)?;
     timer.finish();
     ws.get_mut().set_read_budget(None);
+    ws.get_mut().start_charging();
     Ok(ws)
 }
 
