@@ -57,6 +57,14 @@ pub struct Quirks {
     pub ping_error: bool,
     /// Report this `ha_version` instead of the stand-in's.
     pub ha_version: Option<String>,
+    /// Put the token into every string it sends: `ha_version`, results (as a value and as a
+    /// key), error codes and messages, events, and the reason of the close frame it answers
+    /// a `close_me` command with.
+    pub reflect_token_everywhere: bool,
+    /// Once this many bytes were read from a connection, stop reading it for this long (a
+    /// client's large command is left half written), with a small receive buffer so the
+    /// kernel cannot hide the stall. Applies to connections opened from now on.
+    pub stall_reading: Option<(usize, std::time::Duration)>,
 }
 
 /// A Home Assistant stand-in on 127.0.0.1.
@@ -109,6 +117,11 @@ impl HaStandIn {
                 if let Ok(clone) = stream.try_clone() {
                     s.lock().live.push(clone);
                 }
+                let stall = s.lock().quirks.stall_reading;
+                if stall.is_some() {
+                    crate::stalls::shrink_receive_buffer(&stream);
+                }
+                let stream = crate::stalls::StallAfter::new(stream, stall);
                 let session = Session::new(&token, Arc::clone(&s), Arc::clone(&c));
                 match &tls {
                     Some(acceptor) => {
@@ -213,6 +226,8 @@ struct Session {
     last_id: u64,
     /// subscription id → event type (`None` = all events)
     subscriptions: HashMap<u64, Option<String>>,
+    /// The token the client sent.
+    given: String,
 }
 
 impl Session {
@@ -223,6 +238,7 @@ impl Session {
             counters,
             last_id: 0,
             subscriptions: HashMap::new(),
+            given: String::new(),
         }
     }
 
@@ -243,10 +259,22 @@ impl Session {
             let Ok(command) = serde_json::from_str::<Value>(text.as_str()) else {
                 continue;
             };
+            let reflect = self.quirks().reflect_token_everywhere;
+            if reflect && command["type"] == "close_me" {
+                let reason = format!("bye {}", self.given);
+                let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
+                    code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+                    reason: reason.into(),
+                }));
+                let _ = ws.flush();
+                while ws.read().is_ok() {}
+                return;
+            }
             if !self.flood(&mut ws, &command) {
                 return;
             }
             for reply in self.handle(&command) {
+                let reply = if reflect { self.reflect(&reply) } else { reply };
                 if ws.send(Message::text(reply)).is_err() {
                     return;
                 }
@@ -254,9 +282,43 @@ impl Session {
         }
     }
 
+    /// `reply` with the token it was sent put into every string field it has, and as a key.
+    fn reflect(&self, reply: &str) -> String {
+        let token = self.given.as_str();
+        let Ok(mut value) = serde_json::from_str::<Value>(reply) else {
+            return reply.to_owned();
+        };
+        if let Some(error) = value.get_mut("error").and_then(Value::as_object_mut) {
+            error.insert("code".into(), json!(token));
+            error.insert("message".into(), json!(format!("Refused {token}")));
+        }
+        if let Some(result) = value.get_mut("result") {
+            let echo = json!({"echo": token, token: 1, "nested": [token]});
+            match result {
+                Value::Object(map) => {
+                    map.insert("echo".into(), json!(token));
+                    map.insert(token.to_owned(), echo);
+                }
+                Value::Array(items) => items.push(echo),
+                other => *other = echo,
+            }
+        }
+        if let Some(event) = value.get_mut("event").and_then(Value::as_object_mut) {
+            event.insert("echo".into(), json!(token));
+            event.insert(token.to_owned(), json!(token));
+        }
+        value.to_string()
+    }
+
     fn authenticate<S: Read + Write>(&mut self, ws: &mut WebSocket<S>) -> bool {
         let quirks = self.quirks();
-        let version = quirks.ha_version.as_deref().unwrap_or(STAND_IN_VERSION);
+        let mut version = quirks
+            .ha_version
+            .clone()
+            .unwrap_or_else(|| STAND_IN_VERSION.into());
+        if quirks.reflect_token_everywhere {
+            version = self.token.clone();
+        }
         let hello = json!({"type": "auth_required", "ha_version": version});
         if ws.send(Message::text(hello.to_string())).is_err() {
             return false;
@@ -266,6 +328,10 @@ impl Session {
         };
         let auth: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
         let given = auth["access_token"].as_str().unwrap_or_default().to_owned();
+        self.given = given.clone();
+        if quirks.reflect_token_everywhere {
+            version = given.clone();
+        }
         if quirks.stall_auth {
             // Read on, answer nothing.
             while ws.read().is_ok() {}

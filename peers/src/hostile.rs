@@ -63,7 +63,7 @@ impl Breach {
 
 /// Reads an HTTP upgrade request and answers it by hand: a valid 101, plus `junk` bytes of
 /// extra headers.
-fn upgrade_by_hand(stream: &mut TcpStream, junk: usize) -> std::io::Result<()> {
+pub(crate) fn upgrade_by_hand(stream: &mut TcpStream, junk: usize) -> std::io::Result<()> {
     let mut request = Vec::new();
     let mut buf = [0u8; 1024];
     while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 << 10 {

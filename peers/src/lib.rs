@@ -12,6 +12,7 @@
 mod home_assistant;
 pub mod hostile;
 mod server;
+mod stalls;
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use tungstenite::WebSocket;
 
 pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
+pub use stalls::{
+    one_byte_short, shrink_receive_buffer, StallAfter, StalledReader, STALLED_RECEIVE_BUFFER,
+};
 
 /// Echoes every text and binary message until the peer leaves.
 pub fn echo_loop<S: Read + Write>(mut ws: WebSocket<S>) {
