@@ -22,7 +22,7 @@ struct Entry {
     value: Arc<str>,
     /// The value as it appears inside a JSON string (quotes, backslashes and control
     /// characters escaped), for raw JSON text.
-    json: Box<str>,
+    json: Arc<str>,
     holders: usize,
 }
 
@@ -41,6 +41,7 @@ static COUNT: AtomicUsize = AtomicUsize::new(0);
 #[derive(Default)]
 pub struct SecretGuard {
     value: Option<Arc<str>>,
+    json: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for SecretGuard {
@@ -69,23 +70,46 @@ pub fn register_secret(value: &str) -> SecretGuard {
         entry.holders += 1;
         return SecretGuard {
             value: Some(Arc::clone(&entry.value)),
+            json: Some(Arc::clone(&entry.json)),
         };
     }
     let value: Arc<str> = Arc::from(value);
     let json = serde_json::to_string(&*value).unwrap_or_default();
-    let json = json
+    let json: Arc<str> = json
         .get(1..json.len().saturating_sub(1))
         .unwrap_or_default()
         .into();
     registry.push(Entry {
         value: Arc::clone(&value),
-        json,
+        json: Arc::clone(&json),
         holders: 1,
     });
     // Longest first, so a secret that contains another is replaced whole.
     registry.sort_by_key(|e| std::cmp::Reverse(e.value.len()));
     COUNT.store(registry.len(), Ordering::Release);
-    SecretGuard { value: Some(value) }
+    SecretGuard {
+        value: Some(value),
+        json: Some(json),
+    }
+}
+
+impl SecretGuard {
+    /// `text` with this one secret replaced, as written and as written inside a JSON
+    /// string: for data from a peer that only this secret's owner should be cleaned of.
+    ///
+    /// ```
+    /// let guard = debug::register_secret("only-this-one");
+    /// assert_eq!(guard.redact_in("echo only-this-one"), "echo <redacted>");
+    /// ```
+    pub fn redact_in<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut out = Cow::Borrowed(text);
+        for needle in [&self.value, &self.json].into_iter().flatten() {
+            if !needle.is_empty() && out.contains(&**needle) {
+                out = Cow::Owned(out.replace(&**needle, REDACTED));
+            }
+        }
+        out
+    }
 }
 
 impl Clone for SecretGuard {
@@ -99,6 +123,7 @@ impl Clone for SecretGuard {
                 }
                 SecretGuard {
                     value: Some(Arc::clone(value)),
+                    json: self.json.clone(),
                 }
             }
         }

@@ -11,6 +11,7 @@
 
 mod home_assistant;
 pub mod hostile;
+mod reflect;
 mod server;
 mod stalls;
 
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use tungstenite::WebSocket;
 
 pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
+pub use reflect::reflector;
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
 pub use stalls::{
     one_byte_short, shrink_receive_buffer, StallAfter, StalledReader, STALLED_RECEIVE_BUFFER,

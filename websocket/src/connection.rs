@@ -32,8 +32,8 @@ pub struct Connection {
     url: String,
     broken: bool,
     /// The URL's credentials and query values, registered while the connection lives so a
-    /// server reflecting them is redacted.
-    _secrets: Vec<SecretGuard>,
+    /// server reflecting them is redacted — in its text messages too.
+    secrets: Vec<SecretGuard>,
 }
 
 impl Connection {
@@ -42,7 +42,7 @@ impl Connection {
             ws,
             url,
             broken: false,
-            _secrets: secrets,
+            secrets,
         }
     }
 
@@ -120,7 +120,9 @@ impl Connection {
             );
             self.ws.get_mut().delivered(wire, data);
             match frame {
-                tungstenite::Message::Text(text) => return Ok(Message::Text(text_of(text))),
+                tungstenite::Message::Text(text) => {
+                    return Ok(Message::Text(self.without_secrets(text_of(text))))
+                }
                 tungstenite::Message::Binary(bytes) => return Ok(Message::Binary(bytes.into())),
                 tungstenite::Message::Close(frame) => {
                     // tungstenite queued the closing reply; send it before the socket goes.
@@ -132,6 +134,19 @@ impl Connection {
                 | tungstenite::Message::Frame(_) => continue,
             }
         }
+    }
+
+    /// `text` with this connection's URL secrets taken out: a server echoing its URL's
+    /// `?token=` back in a message does not put it into an envelope. Free when the URL has
+    /// none; one search per secret otherwise.
+    fn without_secrets(&self, text: String) -> String {
+        let mut text = text;
+        for secret in &self.secrets {
+            if let std::borrow::Cow::Owned(clean) = secret.redact_in(&text) {
+                text = clean;
+            }
+        }
+        text
     }
 
     /// The closing handshake: send a Close frame (`frame`, or a plain one) and wait for the

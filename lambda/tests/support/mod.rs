@@ -21,8 +21,9 @@ pub struct Runtime {
 
 impl Runtime {
     /// Starts the function with `env` on top of Lambda's own variables; each invocation gets
-    /// `budget` before its deadline. Debug lines go to `stderr` when given.
-    pub fn start(env: &[(&str, &str)], budget: Duration, stderr: Option<&Path>) -> Runtime {
+    /// `budget` before its deadline. Its output (debug lines go to stdout, as Lambda
+    /// captures them) goes to `output` when given.
+    pub fn start(env: &[(&str, &str)], budget: Duration, output: Option<&Path>) -> Runtime {
         let server = tiny_http::Server::http("127.0.0.1:0").expect("runtime API");
         let addr = server.server_addr().to_ip().expect("ip address");
         let mut command = Command::new(env!("CARGO_BIN_EXE_lambda"));
@@ -36,18 +37,18 @@ impl Runtime {
             .env_remove("HA_CA_CERT")
             .env_remove("DEBUG_MODE")
             .env_remove("AWS_LAMBDA_LOG_FORMAT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
+            .stdin(Stdio::null());
         for (name, value) in env {
             command.env(name, value);
         }
-        match stderr {
+        match output {
             Some(path) => {
-                let file = std::fs::File::create(path).expect("stderr file");
+                let file = std::fs::File::create(path).expect("output file");
+                command.stdout(file.try_clone().expect("output file"));
                 command.stderr(file);
             }
             None => {
-                command.stderr(Stdio::null());
+                command.stdout(Stdio::null()).stderr(Stdio::null());
             }
         }
         let child = command.spawn().expect("start the function");

@@ -1,0 +1,55 @@
+//! A server that reflects what the client sent in its upgrade request — the path and query,
+//! `?token=` included, and every header — back at it: as a non-JSON text reply to the first
+//! message, and as the reason of a close frame after the second.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use tungstenite::handshake::server::{Request, Response};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::Message;
+
+use crate::server::Server;
+
+/// Starts the reflecting server on 127.0.0.1.
+///
+/// ```
+/// let server = peers::reflector().unwrap();
+/// assert!(server.url().starts_with("ws://127.0.0.1:"));
+/// ```
+pub fn reflector() -> std::io::Result<Server> {
+    Server::start(
+        "ws",
+        Arc::new(|stream: TcpStream| {
+            let mut seen = String::new();
+            let callback = |request: &Request, response: Response| {
+                seen.push_str(&request.uri().to_string());
+                for (name, value) in request.headers() {
+                    seen.push_str(&format!(
+                        " {name}={}",
+                        String::from_utf8_lossy(value.as_bytes())
+                    ));
+                }
+                Ok(response)
+            };
+            let Ok(mut ws) = tungstenite::accept_hdr(stream, callback) else {
+                return;
+            };
+            if ws.read().is_err() || ws.send(Message::text(format!("you sent {seen}"))).is_err() {
+                return;
+            }
+            if ws.read().is_err() {
+                return;
+            }
+            // A close reason holds at most 123 bytes: the query first.
+            let reason: String = seen.chars().take(120).collect();
+            let _ = ws.close(Some(CloseFrame {
+                code: CloseCode::Policy,
+                reason: reason.into(),
+            }));
+            let _ = ws.flush();
+            while ws.read().is_ok() {}
+        }),
+    )
+}
