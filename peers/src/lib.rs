@@ -24,7 +24,8 @@ pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
 pub use reflect::reflector;
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
 pub use stalls::{
-    one_byte_short, shrink_receive_buffer, StallAfter, StalledReader, STALLED_RECEIVE_BUFFER,
+    large_text_reply, one_byte_short, shrink_receive_buffer, StallAfter, StalledReader,
+    STALLED_RECEIVE_BUFFER,
 };
 
 /// Echoes every text and binary message until the peer leaves.

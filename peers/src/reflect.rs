@@ -14,10 +14,13 @@ use crate::server::Server;
 
 /// Starts the reflecting server on 127.0.0.1.
 ///
+/// (The upgrade callback's error type is tungstenite's `ErrorResponse`, large by design.)
+///
 /// ```
 /// let server = peers::reflector().unwrap();
 /// assert!(server.url().starts_with("ws://127.0.0.1:"));
 /// ```
+#[allow(clippy::result_large_err)]
 pub fn reflector() -> std::io::Result<Server> {
     Server::start(
         "ws",

@@ -162,3 +162,34 @@ pub fn one_byte_short(payload: usize) -> std::io::Result<Server> {
         }),
     )
 }
+
+/// A server that answers each text message with one text frame of `payload` bytes (`x`s),
+/// written from one buffer shared by every connection, and reads until the client goes.
+///
+/// ```
+/// let server = peers::large_text_reply(1 << 20).unwrap();
+/// assert!(server.url().starts_with("ws://127.0.0.1:"));
+/// ```
+pub fn large_text_reply(payload: usize) -> std::io::Result<Server> {
+    let mut frame = vec![0x81u8, 127];
+    frame.extend_from_slice(&(payload as u64).to_be_bytes());
+    frame.resize(frame.len() + payload, b'x');
+    let frame: Arc<[u8]> = frame.into();
+    Server::start(
+        "ws",
+        Arc::new(move |mut stream: TcpStream| {
+            if upgrade_by_hand(&mut stream, 0).is_err() {
+                return;
+            }
+            let Ok(raw) = stream.try_clone() else {
+                return;
+            };
+            let mut ws = WebSocket::from_raw_socket(raw, Role::Server, None);
+            while let Ok(message) = ws.read() {
+                if message.is_text() && stream.write_all(&frame).is_err() {
+                    return;
+                }
+            }
+        }),
+    )
+}

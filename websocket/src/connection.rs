@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use tungstenite::error::ProtocolError;
+use tungstenite::protocol::Role;
 use tungstenite::WebSocket;
 
 use debug::SecretGuard;
@@ -10,7 +11,7 @@ use debug::SecretGuard;
 use crate::error::{Error, Phase, Result};
 use crate::held::HeldBytes;
 use crate::message::{text_of, CloseFrame, Message};
-use crate::stream::{is_disconnect, is_timeout, HeldBudgetSpent, Stream};
+use crate::stream::{is_disconnect, is_timeout, HeldBudgetSpent, Stream, READ_AHEAD};
 
 /// An open connection, owned by whoever opened it: the registry of a
 /// [`WebSocketCore`](crate::WebSocketCore), or a caller of
@@ -25,9 +26,15 @@ use crate::stream::{is_disconnect, is_timeout, HeldBudgetSpent, Stream};
 /// What it reads and has not delivered yet — a partial frame, a fragmented message, what a
 /// timed-out receive left half read — is charged to the process's [`HeldBytes`] budget; a
 /// connection whose next read would pass it is dropped.
+///
+/// After a message larger than tungstenite's read buffer, the codec is replaced by a fresh
+/// one over the same stream when nothing else is buffered: tungstenite's buffer grows to
+/// the largest frame and keeps that memory for the connection's life otherwise (64 idle
+/// connections that once received 6 MB each held 412 MB).
 #[derive(Debug)]
 pub struct Connection {
-    ws: WebSocket<Stream>,
+    /// `None` only while the codec is being replaced.
+    ws: Option<WebSocket<Stream>>,
     /// The URL without credentials, for logs.
     url: String,
     broken: bool,
@@ -39,7 +46,7 @@ pub struct Connection {
 impl Connection {
     pub(crate) fn new(ws: WebSocket<Stream>, url: String, secrets: Vec<SecretGuard>) -> Self {
         Connection {
-            ws,
+            ws: Some(ws),
             url,
             broken: false,
             secrets,
@@ -56,11 +63,11 @@ impl Connection {
         self.broken
     }
 
-    fn check(&self) -> Result<()> {
-        if self.broken {
-            Err(Error::Broken)
-        } else {
-            Ok(())
+    /// The socket, or `Broken` when an error broke the connection.
+    fn socket(&mut self) -> Result<&mut WebSocket<Stream>> {
+        match (&mut self.ws, self.broken) {
+            (Some(ws), false) => Ok(ws),
+            _ => Err(Error::Broken),
         }
     }
 
@@ -72,7 +79,9 @@ impl Connection {
         }
         if self.broken {
             // Dropped, never read again: nothing of it is held any more.
-            self.ws.get_mut().release();
+            if let Some(ws) = &mut self.ws {
+                ws.get_mut().release();
+            }
         }
         result
     }
@@ -81,10 +90,9 @@ impl Connection {
     /// operation's whole budget. Any failure breaks the connection: the message was not
     /// delivered, and no later write can complete it.
     pub fn send(&mut self, message: Message, deadline: Instant, timeout: Duration) -> Result<()> {
-        self.check()?;
-        self.ws.get_mut().set_deadline(deadline);
-        let result = self
-            .ws
+        let ws = self.socket()?;
+        ws.get_mut().set_deadline(deadline);
+        let result = ws
             .send(message.into_frame())
             .map_err(|e| socket_error(e, Phase::Send, timeout, 0));
         if result.is_err() {
@@ -98,18 +106,18 @@ impl Connection {
     /// when it fired is kept and completed by the next receive. A read that would pass the
     /// process's [`HeldBytes`] budget drops the connection ([`Error::HeldBytesExceeded`]).
     pub fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Message> {
-        self.check()?;
-        self.ws.get_mut().set_deadline(deadline);
+        self.socket()?.get_mut().set_deadline(deadline);
         let result = self.read_data(timeout);
         self.note(result)
     }
 
     fn read_data(&mut self, timeout: Duration) -> Result<Message> {
         loop {
-            let frame = match self.ws.read() {
+            let ws = self.socket()?;
+            let frame = match ws.read() {
                 Ok(frame) => frame,
                 Err(e) => {
-                    let held = self.ws.get_ref().pending();
+                    let held = ws.get_ref().pending();
                     return Err(socket_error(e, Phase::Receive, timeout, held));
                 }
             };
@@ -118,7 +126,10 @@ impl Connection {
                 frame,
                 tungstenite::Message::Text(_) | tungstenite::Message::Binary(_)
             );
-            self.ws.get_mut().delivered(wire, data);
+            ws.get_mut().delivered(wire, data);
+            if data && wire > READ_AHEAD {
+                self.shed_read_buffer();
+            }
             match frame {
                 tungstenite::Message::Text(text) => {
                     return Ok(Message::Text(self.without_secrets(text_of(text))))
@@ -126,7 +137,7 @@ impl Connection {
                 tungstenite::Message::Binary(bytes) => return Ok(Message::Binary(bytes.into())),
                 tungstenite::Message::Close(frame) => {
                     // tungstenite queued the closing reply; send it before the socket goes.
-                    let _ = self.ws.flush();
+                    let _ = self.socket()?.flush();
                     return Err(closed_by_peer(frame));
                 }
                 tungstenite::Message::Ping(_)
@@ -134,6 +145,27 @@ impl Connection {
                 | tungstenite::Message::Frame(_) => continue,
             }
         }
+    }
+
+    /// Replaces the codec by a fresh one over the same stream, so the read buffer a large
+    /// message grew is freed. Only when tungstenite holds nothing unread (the bytes read
+    /// match those delivered exactly) and nothing unwritten (queued pongs are flushed first,
+    /// within the operation's deadline); otherwise the codec stays.
+    fn shed_read_buffer(&mut self) {
+        let Some(mut ws) = self.ws.take() else {
+            return;
+        };
+        if ws.get_ref().pending() != 0 || ws.flush().is_err() {
+            self.ws = Some(ws);
+            return;
+        }
+        let config = *ws.get_config();
+        let stream = ws.into_inner();
+        self.ws = Some(WebSocket::from_raw_socket(
+            stream,
+            Role::Client,
+            Some(config),
+        ));
     }
 
     /// `text` with this connection's URL secrets taken out: a server echoing its URL's
@@ -153,15 +185,18 @@ impl Connection {
     /// server's, within `timeout`. A broken connection, or a zero timeout, just drops the
     /// socket. Errors are not reported: the connection is gone either way.
     pub fn close(mut self, timeout: Duration, frame: Option<CloseFrame>) {
-        if timeout.is_zero() || self.broken {
+        if timeout.is_zero() {
             return;
         }
-        self.ws.get_mut().set_deadline(Instant::now() + timeout);
-        if self.ws.close(frame.map(CloseFrame::into_frame)).is_err() {
+        let Ok(ws) = self.socket() else {
+            return;
+        };
+        ws.get_mut().set_deadline(Instant::now() + timeout);
+        if ws.close(frame.map(CloseFrame::into_frame)).is_err() {
             return;
         }
         // Drain until the server's Close arrives or the deadline passes; any error ends it.
-        while self.ws.read().is_ok() {}
+        while ws.read().is_ok() {}
     }
 }
 

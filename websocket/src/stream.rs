@@ -46,22 +46,11 @@ impl std::error::Error for HeldBudgetSpent {}
 pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(250);
 
 /// TCP with a deadline, and while upgrading a budget of bytes it may read.
-///
-/// Once the connection is open, every byte read is charged to the process's budget of held
-/// bytes until the message it belongs to is delivered ([`DeadlineTcp::delivered`]): what
-/// tungstenite buffers — a partial frame, the frames of a fragmented message — is bounded
-/// for the whole process, during a call and between calls.
 #[derive(Debug)]
 pub(crate) struct DeadlineTcp {
     tcp: TcpStream,
     deadline: Instant,
     read_budget: Option<usize>,
-    /// Whether reads are charged (from the end of the upgrade on).
-    charging: bool,
-    /// Bytes read and not yet delivered: an estimate from above, since frame headers and
-    /// TLS records count until the next message settles it.
-    pending: usize,
-    held: HeldCharge,
 }
 
 impl DeadlineTcp {
@@ -72,9 +61,6 @@ impl DeadlineTcp {
             tcp,
             deadline,
             read_budget: None,
-            charging: false,
-            pending: 0,
-            held: HeldCharge::default(),
         })
     }
 
@@ -99,35 +85,7 @@ impl DeadlineTcp {
             }
         }
     }
-
-    /// Charges what is read from now on.
-    fn start_charging(&mut self) {
-        self.charging = true;
-        self.pending = 0;
-        self.held.set(0);
-    }
-
-    /// A message (or control frame) of `bytes` on the wire was handed over: they are no
-    /// longer held. After a data message what may remain is tungstenite's read-ahead,
-    /// at most [`READ_AHEAD`].
-    fn delivered(&mut self, bytes: usize, settle: bool) {
-        self.pending = self.pending.saturating_sub(bytes);
-        if settle {
-            self.pending = self.pending.min(READ_AHEAD);
-        }
-        self.held.set(self.pending);
-    }
-
-    /// Nothing is held any more (the connection is dropped).
-    fn release(&mut self) {
-        self.pending = 0;
-        self.held.set(0);
-    }
 }
-
-/// What tungstenite reads from the socket at a time: after a message, at most this much of
-/// what follows can be in its buffer already.
-pub(crate) const READ_AHEAD: usize = 128 << 10;
 
 fn deadline_reached() -> io::Error {
     io::Error::new(io::ErrorKind::WouldBlock, "deadline reached")
@@ -163,12 +121,6 @@ impl Read for DeadlineTcp {
         if let Some(budget) = &mut self.read_budget {
             *budget -= n;
         }
-        if self.charging {
-            self.pending = self.pending.saturating_add(n);
-            if !self.held.try_set(self.pending) {
-                return Err(io::Error::other(HeldBudgetSpent));
-            }
-        }
         Ok(n)
     }
 }
@@ -194,46 +146,79 @@ impl Write for DeadlineTcp {
     }
 }
 
-/// The stream under a WebSocket: plain for `ws://`, TLS for `wss://`.
+/// The link under a WebSocket: plain for `ws://`, TLS for `wss://`.
 #[derive(Debug)]
-pub(crate) enum Stream {
+pub(crate) enum Link {
     Plain(DeadlineTcp),
     Tls(Box<openssl::ssl::SslStream<DeadlineTcp>>),
 }
 
+/// What tungstenite reads from the socket at a time: after a message, at most this much of
+/// what follows can be in its buffer already.
+pub(crate) const READ_AHEAD: usize = 128 << 10;
+
+/// The stream a WebSocket reads and writes: a [`Link`] and the account of what it holds.
+///
+/// Once the connection is open, every byte tungstenite reads is charged to the process's
+/// budget of held bytes until the message it belongs to is delivered
+/// ([`Stream::delivered`]): what tungstenite buffers — a partial frame, the frames of a
+/// fragmented message — is bounded for the whole process, during a call and between calls.
+/// Bytes are counted as tungstenite sees them (decrypted under TLS), so after a message the
+/// count is exact unless control frames or read-ahead intervene.
+#[derive(Debug)]
+pub(crate) struct Stream {
+    link: Link,
+    /// Whether reads are charged (from the end of the upgrade on).
+    charging: bool,
+    /// Bytes read and not yet delivered.
+    pending: usize,
+    held: HeldCharge,
+}
+
 impl Stream {
-    fn tcp_mut(&mut self) -> &mut DeadlineTcp {
-        match self {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => s.get_mut(),
+    pub(crate) fn new(link: Link) -> Stream {
+        Stream {
+            link,
+            charging: false,
+            pending: 0,
+            held: HeldCharge::default(),
         }
     }
 
-    fn tcp(&self) -> &DeadlineTcp {
-        match self {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => s.get_ref(),
+    fn tcp_mut(&mut self) -> &mut DeadlineTcp {
+        match &mut self.link {
+            Link::Plain(s) => s,
+            Link::Tls(s) => s.get_mut(),
         }
     }
 
     /// Charges what is read from now on to the process's budget of held bytes.
     pub(crate) fn start_charging(&mut self) {
-        self.tcp_mut().start_charging();
+        self.charging = true;
+        self.pending = 0;
+        self.held.set(0);
     }
 
-    /// `bytes` on the wire were handed over; `settle` after a data message.
+    /// A message (or control frame) of `bytes` on the wire was handed over: they are no
+    /// longer held. After a data message (`settle`), what may remain is tungstenite's
+    /// read-ahead, at most [`READ_AHEAD`].
     pub(crate) fn delivered(&mut self, bytes: usize, settle: bool) {
-        self.tcp_mut().delivered(bytes, settle);
+        self.pending = self.pending.saturating_sub(bytes);
+        if settle {
+            self.pending = self.pending.min(READ_AHEAD);
+        }
+        self.held.set(self.pending);
     }
 
-    /// Bytes held for a message not yet delivered.
+    /// Bytes read and not yet delivered.
     pub(crate) fn pending(&self) -> usize {
-        self.tcp().pending
+        self.pending
     }
 
     /// Releases what the connection held.
     pub(crate) fn release(&mut self) {
-        self.tcp_mut().release();
+        self.pending = 0;
+        self.held.set(0);
     }
 
     /// Sets the instant after which reads and writes fail with `WouldBlock`.
@@ -250,25 +235,32 @@ impl Stream {
 
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
+        let n = match &mut self.link {
+            Link::Plain(s) => s.read(buf),
+            Link::Tls(s) => s.read(buf),
+        }?;
+        if self.charging {
+            self.pending = self.pending.saturating_add(n);
+            if !self.held.try_set(self.pending) {
+                return Err(io::Error::other(HeldBudgetSpent));
+            }
         }
+        Ok(n)
     }
 }
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Plain(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
+        match &mut self.link {
+            Link::Plain(s) => s.write(buf),
+            Link::Tls(s) => s.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
+        match &mut self.link {
+            Link::Plain(s) => s.flush(),
+            Link::Tls(s) => s.flush(),
         }
     }
 }

@@ -15,7 +15,7 @@ use tungstenite::WebSocket;
 use url::Url;
 
 use crate::error::{Error, Phase, ResolveFailure, Result, TlsFailure};
-use crate::stream::{is_timeout, DeadlineTcp, Stream, UpgradeBudgetSpent};
+use crate::stream::{is_timeout, DeadlineTcp, Link, Stream, UpgradeBudgetSpent};
 use crate::SCOPE;
 
 /// Parses a WebSocket URL: it must parse, use `ws` or `wss`, and name a host. Problems are
@@ -119,12 +119,12 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     })?;
 
     let stream = match dial.tls {
-        None => Stream::Plain(tcp),
+        None => Stream::new(Link::Plain(tcp)),
         Some(context) => {
             let timer = Timer::start(&SCOPE, "connect.tls");
             let tls = handshake_tls(dial, context, bare, tcp)?;
             timer.finish();
-            Stream::Tls(Box::new(tls))
+            Stream::new(Link::Tls(Box::new(tls)))
         }
     };
 
