@@ -83,10 +83,7 @@ fn sixty_four_idle_connections_after_large_messages_stay_within_96_mib() {
             "operation": "receive", "connection": handle, "expect": "text", "timeout": 5
         }));
         assert_eq!(received["success"], true, "{}", received["error"]);
-        assert_eq!(
-            received["data"]["text"].as_str().map(str::len),
-            Some(LARGE)
-        );
+        assert_eq!(received["data"]["text"].as_str().map(str::len), Some(LARGE));
     }
     let peak_kib = runtime.peak_rss_kib();
     eprintln!(
