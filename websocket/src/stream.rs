@@ -9,10 +9,12 @@
 //! again later" and keep their partial state, so nothing half-read is lost.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::held::HeldCharge;
 
@@ -64,27 +66,59 @@ impl DeadlineTcp {
         })
     }
 
-    /// Waits until the socket is ready for `events` or the deadline passes (`WouldBlock`).
     fn wait(&self, events: PollFlags) -> io::Result<()> {
-        loop {
-            let left = self.deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(deadline_reached());
-            }
-            let slice = left.min(WAIT_SLICE);
-            let timeout = Timespec {
-                tv_sec: slice.as_secs() as _,
-                tv_nsec: slice.subsec_nanos() as _,
-            };
-            let mut fds = [PollFd::new(&self.tcp, events)];
-            match poll(&mut fds, Some(&timeout)) {
-                Ok(0) => continue,
-                Ok(_) => return Ok(()),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        wait_ready(&self.tcp, events, self.deadline)
+    }
+}
+
+/// Waits until `fd` is ready for `events` or `deadline` passes (`WouldBlock`), in `poll()`
+/// slices of at most [`WAIT_SLICE`]. Bounded: every pass waits or returns, and the waits
+/// end at the deadline.
+fn wait_ready(fd: impl AsFd, events: PollFlags, deadline: Instant) -> io::Result<()> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(deadline_reached());
+        }
+        let slice = left.min(WAIT_SLICE);
+        let timeout = Timespec {
+            tv_sec: slice.as_secs() as _,
+            tv_nsec: slice.subsec_nanos() as _,
+        };
+        let mut fds = [PollFd::new(&fd, events)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => continue,
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Opens a TCP connection to `addr` by `deadline`: a non-blocking connect and a wait in
+/// `poll()` slices (std's `connect_timeout` polls once for the whole budget, whose timer
+/// slack grows with it). A connection not made in time answers `WouldBlock`.
+pub(crate) fn connect(addr: &SocketAddr, deadline: Instant) -> io::Result<TcpStream> {
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&(*addr).into()) {
+        Ok(()) => {}
+        Err(e)
+            if e.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error())
+                || e.kind() == io::ErrorKind::WouldBlock =>
+        {
+            wait_ready(&socket, PollFlags::OUT, deadline)?;
+            if let Some(error) = socket.take_error()? {
+                return Err(error);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(socket.into())
 }
 
 fn deadline_reached() -> io::Error {

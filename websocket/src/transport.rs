@@ -180,8 +180,8 @@ fn unresolved(host: &str, reason: String) -> Error {
 fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
     let mut last = None;
     for addr in addrs {
-        let left = dial.left(Phase::Connect)?;
-        match TcpStream::connect_timeout(addr, left) {
+        dial.left(Phase::Connect)?;
+        match crate::stream::connect(addr, dial.deadline) {
             Ok(tcp) => return Ok(tcp),
             Err(e) if is_timeout(&e) || dial.expired() => return Err(dial.timeout(Phase::Connect)),
             Err(e) => last = Some((*addr, e)),
