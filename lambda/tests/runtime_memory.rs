@@ -19,6 +19,16 @@ const CONNECTIONS: usize = 64;
 const LARGE: usize = MAX_MESSAGE / 2;
 const PEAK_LIMIT_KIB: u64 = 96 << 10;
 
+/// Reports the function's peak RSS under `label` and asserts it within the limit.
+fn assert_peak_within_limit(runtime: &Runtime, label: &str) {
+    let peak_mib = runtime.peak_rss_kib() as f64 / 1024.0;
+    eprintln!("{label}: peak RSS {peak_mib:.1} MiB");
+    assert!(
+        runtime.peak_rss_kib() <= PEAK_LIMIT_KIB,
+        "{label}: peak RSS {peak_mib:.1} MiB is over 96 MiB"
+    );
+}
+
 #[test]
 fn sixty_four_held_connections_with_stalled_maximum_frames_stay_within_96_mib() {
     let peer = peers::one_byte_short(MAX_MESSAGE).expect("peer");
@@ -41,15 +51,9 @@ fn sixty_four_held_connections_with_stalled_maximum_frames_stay_within_96_mib() 
             _ => panic!("unexpected answer: {received}"),
         }
     }
-    let peak_kib = runtime.peak_rss_kib();
-    eprintln!(
-        "{CONNECTIONS} connections: {timed_out} hold a partial frame, {refused} dropped; peak RSS {:.1} MiB",
-        peak_kib as f64 / 1024.0
-    );
-    assert!(
-        peak_kib <= PEAK_LIMIT_KIB,
-        "peak RSS {:.1} MiB is over 96 MiB",
-        peak_kib as f64 / 1024.0
+    assert_peak_within_limit(
+        &runtime,
+        &format!("{CONNECTIONS} connections: {timed_out} hold a partial frame, {refused} dropped"),
     );
     assert!(
         timed_out > 0 && refused > 0,
@@ -85,14 +89,8 @@ fn sixty_four_idle_connections_after_large_messages_stay_within_96_mib() {
         assert_eq!(received["success"], true, "{}", received["error"]);
         assert_eq!(received["data"]["text"].as_str().map(str::len), Some(LARGE));
     }
-    let peak_kib = runtime.peak_rss_kib();
-    eprintln!(
-        "{CONNECTIONS} idle connections after a 3 MiB message each: peak RSS {:.1} MiB",
-        peak_kib as f64 / 1024.0
-    );
-    assert!(
-        peak_kib <= PEAK_LIMIT_KIB,
-        "peak RSS {:.1} MiB is over 96 MiB",
-        peak_kib as f64 / 1024.0
+    assert_peak_within_limit(
+        &runtime,
+        &format!("{CONNECTIONS} idle connections after a 3 MiB message each"),
     );
 }

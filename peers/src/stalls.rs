@@ -136,6 +136,15 @@ impl StalledReader {
     }
 }
 
+/// An unmasked frame with `first` (FIN and opcode) announcing `payload` bytes (64-bit
+/// length), followed by `body` bytes of `x`: shared by every connection of a server.
+fn frame_of_xs(first: u8, payload: usize, body: usize) -> Arc<[u8]> {
+    let mut frame = vec![first, 127];
+    frame.extend_from_slice(&(payload as u64).to_be_bytes());
+    frame.resize(frame.len() + body, b'x');
+    frame.into()
+}
+
 /// A server that upgrades, writes a binary frame of `payload` bytes but its last byte,
 /// and then only reads until the client goes: every connection holds a frame one byte
 /// short of complete.
@@ -145,10 +154,7 @@ impl StalledReader {
 /// assert!(server.url().starts_with("ws://127.0.0.1:"));
 /// ```
 pub fn one_byte_short(payload: usize) -> std::io::Result<Server> {
-    let mut frame = vec![0x82u8, 127];
-    frame.extend_from_slice(&(payload as u64).to_be_bytes());
-    frame.resize(frame.len() + payload.saturating_sub(1), b'x');
-    let frame: Arc<[u8]> = frame.into();
+    let frame = frame_of_xs(0x82, payload, payload.saturating_sub(1));
     Server::start(
         "ws",
         Arc::new(move |mut stream: TcpStream| {
@@ -171,10 +177,7 @@ pub fn one_byte_short(payload: usize) -> std::io::Result<Server> {
 /// assert!(server.url().starts_with("ws://127.0.0.1:"));
 /// ```
 pub fn large_text_reply(payload: usize) -> std::io::Result<Server> {
-    let mut frame = vec![0x81u8, 127];
-    frame.extend_from_slice(&(payload as u64).to_be_bytes());
-    frame.resize(frame.len() + payload, b'x');
-    let frame: Arc<[u8]> = frame.into();
+    let frame = frame_of_xs(0x81, payload, payload);
     Server::start(
         "ws",
         Arc::new(move |mut stream: TcpStream| {

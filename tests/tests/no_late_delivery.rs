@@ -26,14 +26,21 @@ fn wait_until_ended(reader: &StalledReader, connections: usize) {
     );
 }
 
-#[test]
-fn a_send_that_timed_out_is_not_completed_by_the_next_send_or_the_close() {
+/// A gateway of its own and a connection it holds to a peer that stalls after 64 KiB.
+fn held_connection_to_a_stalled_reader() -> (StalledReader, gateway::Gateway, String) {
     let reader = StalledReader::start(64 << 10, Duration::from_secs(3)).expect("peer");
     let gateway = tests::own_gateway(gateway::ManagerConfig::default());
     let handle = gateway
         .connect(&reader.url(), Duration::from_secs(5), None)
         .expect("connect")
-        .connection;
+        .connection
+        .to_string();
+    (reader, gateway, handle)
+}
+
+#[test]
+fn a_send_that_timed_out_is_not_completed_by_the_next_send_or_the_close() {
+    let (reader, gateway, handle) = held_connection_to_a_stalled_reader();
 
     let big = json!({"padding": "x".repeat(BIG)});
     let err = gateway
@@ -72,12 +79,7 @@ fn a_send_that_timed_out_is_not_completed_by_the_next_send_or_the_close() {
 
 #[test]
 fn a_held_connection_closed_after_a_timed_out_send_sends_nothing_more() {
-    let reader = StalledReader::start(64 << 10, Duration::from_secs(3)).expect("peer");
-    let gateway = tests::own_gateway(gateway::ManagerConfig::default());
-    let handle = gateway
-        .connect(&reader.url(), Duration::from_secs(5), None)
-        .expect("connect")
-        .connection;
+    let (reader, gateway, handle) = held_connection_to_a_stalled_reader();
     let big = json!({"padding": "x".repeat(BIG)});
     assert!(gateway
         .send(
