@@ -14,9 +14,9 @@ use once_cell::sync::Lazy;
 use serde_json::Value;
 use websocket::{ConnectionHandle, Message, Phase, Stats, WebSocketCore};
 
-use crate::codes::{error_code, Failure};
-use crate::envelope::Envelope;
+use crate::Envelope;
 use crate::Reply;
+use crate::{error_code, Failure};
 use crate::{Error, Result, SCOPE};
 
 /// The public face over one [`WebSocketCore`]: typed calls that answer typed results, and

@@ -25,8 +25,8 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod api;
-mod codes;
 mod envelope;
+mod failures;
 mod gateway;
 mod singletons;
 
@@ -36,10 +36,11 @@ pub use crate::api::{
     websocket_receive, websocket_request, websocket_reset, websocket_send,
     websocket_send_with_timeout,
 };
-pub use crate::codes::{error_code, websocket_code, ErrorCode, Failure};
-pub use crate::envelope::{envelope, error_envelope, success_envelope, Envelope};
+pub use crate::envelope::{envelope, envelope_of, error_envelope, success_envelope};
+pub use crate::failures::{codes, error_code, websocket_code, ErrorCode, Failure};
 pub use crate::gateway::Gateway;
 pub use crate::singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
+pub use contract::{Envelope, LAMBDA_RESPONSE_LIMIT};
 pub use interface::{
     Closed, Connected, Content, Error, Expect, Operation, Outcome, Received, Reply, ResetDone,
     Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,

@@ -9,7 +9,7 @@ use serde_json::Value;
 /// let err = home_assistant::Error::NoEntity { entity_id: "light.garage".into() };
 /// assert_eq!(err.to_string(), "Home Assistant has no entity 'light.garage'.");
 /// let failure = gateway::Failure::from(&err);
-/// assert_eq!(failure.code, gateway::ErrorCode::HaCommandFailed);
+/// assert_eq!(failure.code, home_assistant::codes::HA_COMMAND_FAILED);
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -89,12 +89,12 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Gateway(e) => gateway::error_code(e),
-            Error::AuthFailed { .. } => ErrorCode::HaAuthFailed,
+            Error::AuthFailed { .. } => crate::codes::HA_AUTH_FAILED,
             Error::CommandFailed(_) | Error::NoEntity { .. } | Error::TemplateFailed { .. } => {
-                ErrorCode::HaCommandFailed
+                crate::codes::HA_COMMAND_FAILED
             }
-            Error::Unexpected { .. } => ErrorCode::WebsocketReceiveFailed,
-            Error::Config { .. } => ErrorCode::ConfigMissing,
+            Error::Unexpected { .. } => gateway::codes::WEBSOCKET_RECEIVE_FAILED,
+            Error::Config { .. } => gateway::codes::CONFIG_MISSING,
         }
     }
 }

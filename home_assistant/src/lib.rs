@@ -24,6 +24,7 @@
 
 mod backlog;
 mod client;
+pub mod codes;
 mod config;
 mod connections;
 mod error;

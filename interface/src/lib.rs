@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod codes;
 mod content;
 mod dispatch;
 mod error;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use debug::{debug_line, CorrelationId, Timer};
-use gateway::{Envelope, ErrorCode, Failure, Gateway, Operation, Timeout};
+use gateway::{Envelope, Failure, Gateway, Operation, Timeout, LAMBDA_RESPONSE_LIMIT};
 use home_assistant::{HaClient, HaConfig, HaResult, ServiceCall, SessionInfo};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -14,9 +14,6 @@ use crate::event::{
 };
 use crate::invocation::Invocation;
 use crate::SCOPE;
-
-/// The largest answer Lambda returns from a synchronous invocation: 6 MB.
-pub const LAMBDA_RESPONSE_LIMIT: usize = 6 << 20;
 
 /// Where the Home Assistant operations find Home Assistant.
 #[derive(Debug, Clone)]
@@ -91,7 +88,7 @@ impl Function {
         if envelope.len() > LAMBDA_RESPONSE_LIMIT {
             let cid = debug::current();
             let mut failure = Failure::new(
-                ErrorCode::MessageTooLarge,
+                gateway::codes::MESSAGE_TOO_LARGE,
                 format!(
                     "The answer is {} bytes; Lambda returns at most {LAMBDA_RESPONSE_LIMIT}.",
                     envelope.len()
@@ -150,7 +147,7 @@ impl Function {
         let envelope = if budget.is_some_and(|b| b.is_zero()) {
             Envelope::failure(
                 &Failure::new(
-                    ErrorCode::WebsocketTimeout,
+                    gateway::codes::WEBSOCKET_TIMEOUT,
                     "The invocation has no time left before its deadline.",
                 )
                 .with_detail("phase", "invocation_deadline")
@@ -178,7 +175,7 @@ impl Function {
             )
         };
         timer.finish();
-        if cut && envelope.error_code() == Some(ErrorCode::WebsocketTimeout) {
+        if cut && envelope.error_code() == Some(gateway::codes::WEBSOCKET_TIMEOUT) {
             return Ok(envelope.map_failure(|f| {
                 f.details.insert("cut_by_deadline".into(), true.into());
             }));

@@ -18,7 +18,8 @@ pub use event::{
     all_operations, CallServiceParams, CommandParams, GetStateParams, HaOperation, RegistryParams,
     RenderTemplateParams, HA_OPERATIONS, WEBSOCKET_OPERATIONS,
 };
-pub use handler::{Function, LAMBDA_RESPONSE_LIMIT};
+pub use gateway::LAMBDA_RESPONSE_LIMIT;
+pub use handler::Function;
 pub use invocation::{Invocation, SAFETY_MARGIN};
 
 use lambda_runtime::LambdaEvent;

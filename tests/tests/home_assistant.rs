@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use gateway::ErrorCode;
 use home_assistant::{HaClient, HaConfig, Registry, ServiceCall};
 use peers::HaStandIn;
 use serde_json::json;
@@ -36,7 +35,7 @@ fn wrong_token_is_auth_failed_and_never_shown() {
     let secret = "WRONG-TOKEN-must-not-leak";
     let c = HaClient::new(HaConfig::new(&ha.url(), secret).unwrap(), None).unwrap();
     let err = c.get_states(T).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::HaAuthFailed);
+    assert_eq!(err.code(), home_assistant::codes::HA_AUTH_FAILED);
     let shown = format!(
         "{err} {err:?} {}",
         gateway::error_envelope(&gateway::Failure::from(&err))
@@ -91,7 +90,7 @@ fn events_arriving_before_the_result_are_kept() {
     c.unsubscribe_events(sub, T).unwrap();
     // No more events for an ended subscription.
     let err = c.next_event(sub, Duration::from_millis(200)).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::WebsocketTimeout);
+    assert_eq!(err.code(), gateway::codes::WEBSOCKET_TIMEOUT);
 }
 
 #[test]
@@ -112,7 +111,7 @@ fn home_assistant_errors_are_command_failed_with_its_code() {
     let err = c
         .call_service(&ServiceCall::new("light", "explode"), T)
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::HaCommandFailed);
+    assert_eq!(err.code(), home_assistant::codes::HA_COMMAND_FAILED);
     assert_eq!(
         gateway::Failure::from(&err).details["ha_error_code"],
         "not_found"
@@ -122,7 +121,7 @@ fn home_assistant_errors_are_command_failed_with_its_code() {
         "call_service"
     );
     let err = c.get_state("light.nowhere", T).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::HaCommandFailed);
+    assert_eq!(err.code(), home_assistant::codes::HA_COMMAND_FAILED);
     let err = c
         .command(json!({"type": "no_such_command"}), T)
         .unwrap_err();
@@ -180,7 +179,7 @@ fn unanswered_command_times_out_and_is_not_resent() {
     let call = ServiceCall::new("light", "turn_off").target(json!({"entity_id": "light.kitchen"}));
     let err = c.call_service(&call, timeout).unwrap_err();
     let elapsed = start.elapsed();
-    assert_eq!(err.code(), ErrorCode::WebsocketTimeout, "{err:?}");
+    assert_eq!(err.code(), gateway::codes::WEBSOCKET_TIMEOUT, "{err:?}");
     assert_eq!(gateway::Failure::from(&err).details["phase"], "receive");
     assert!(
         elapsed >= timeout.mul_f64(0.95) && elapsed <= timeout.mul_f64(1.1),
@@ -206,11 +205,11 @@ fn client_assigns_ids_and_refuses_callers_ids() {
     let err = c
         .command(json!({"type": "get_states", "id": 1}), T)
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(err.code(), gateway::codes::INVALID_PARAMETER);
     let err = c.command(json!({"no_type": true}), T).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(err.code(), gateway::codes::INVALID_PARAMETER);
     let err = c.get_state("not an entity", T).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::InvalidParameter);
+    assert_eq!(err.code(), gateway::codes::INVALID_PARAMETER);
     for _ in 0..5 {
         c.get_config(T).unwrap().to_value();
     }
@@ -272,7 +271,7 @@ fn stand_in_closes_after_auth_invalid() {
     let err = gateway::websocket_receive(h, T, None).unwrap_err();
     assert_eq!(
         gateway::error_code(&err),
-        ErrorCode::WebsocketConnectionClosed
+        gateway::codes::WEBSOCKET_CONNECTION_CLOSED
     );
 }
 

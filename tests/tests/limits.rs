@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use gateway::{ErrorCode, Gateway, ManagerConfig, Stats};
+use gateway::{Gateway, ManagerConfig, Stats};
 use serde_json::json;
 use tests::{own_gateway, servers};
 
@@ -13,7 +13,7 @@ const T: Duration = Duration::from_secs(5);
 /// One cheap admitted operation: closing a handle that does not exist.
 fn cheap_op(gw: &Gateway) -> Result<(), gateway::Error> {
     match gw.close("ws-0", None, None) {
-        Err(e) if tests::failure(&e).code == ErrorCode::WebsocketNoConnection => Ok(()),
+        Err(e) if tests::failure(&e).code == gateway::codes::WEBSOCKET_NO_CONNECTION => Ok(()),
         Err(e) => Err(e),
         Ok(_) => panic!("ws-0 is never a handle"),
     }
@@ -31,7 +31,10 @@ fn rate_limit_admits_300_refuses_the_301st_and_slides() {
         start.elapsed() < Duration::from_millis(900),
         "too slow to test the window"
     );
-    assert_eq!(tests::failure(&err).code, ErrorCode::RateLimitExceeded);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::RATE_LIMIT_EXCEEDED
+    );
     assert_eq!(tests::failure(&err).details["max_rate_limit"], 300);
 
     let stats = gw.get_stats();
@@ -55,7 +58,10 @@ fn rate_limit_is_configurable() {
         cheap_op(&gw).unwrap();
     }
     let err = cheap_op(&gw).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::RateLimitExceeded);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::RATE_LIMIT_EXCEEDED
+    );
     std::thread::sleep(Duration::from_millis(220));
     cheap_op(&gw).unwrap();
     let stats = gw.get_stats();
@@ -134,7 +140,10 @@ fn reset_closes_open_connections() {
     let err = gw
         .send(c.connection.as_str(), &json!({}), None, None)
         .unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketNoConnection);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::WEBSOCKET_NO_CONNECTION
+    );
     // Handles are never reused after a reset.
     let d = gw.connect(&echo.url(), T, None).unwrap();
     assert_ne!(d.connection, c.connection);
@@ -149,7 +158,7 @@ fn registry_is_bounded() {
         .map(|_| gw.connect(&echo.url(), T, None).unwrap().connection)
         .collect();
     let err = gw.connect(&echo.url(), T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::RegistryFull);
+    assert_eq!(tests::failure(&err).code, gateway::codes::REGISTRY_FULL);
     assert_eq!(tests::failure(&err).details["max_connections"], 3);
     // A request does not take a registry place.
     gw.request(&echo.url(), &json!({}), T, None).unwrap();
@@ -166,7 +175,7 @@ fn the_default_registry_holds_64() {
         gw.connect(&echo.url(), T, None).unwrap();
     }
     let err = gw.connect(&echo.url(), T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::RegistryFull);
+    assert_eq!(tests::failure(&err).code, gateway::codes::REGISTRY_FULL);
 }
 
 #[test]
@@ -175,7 +184,7 @@ fn message_size_is_limited_both_ways() {
     let echo = servers::echo();
     let big = json!({"blob": "y".repeat(2000)});
     let err = gw.request(&echo.url(), &big, T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::MessageTooLarge);
+    assert_eq!(tests::failure(&err).code, gateway::codes::MESSAGE_TOO_LARGE);
     let small = json!({"blob": "y".repeat(900)});
     gw.request(&echo.url(), &small, T, None).unwrap();
 
@@ -183,7 +192,7 @@ fn message_size_is_limited_both_ways() {
     let err = gw.request(&server.url(), &json!({}), T, None).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::MessageTooLarge,
+        gateway::codes::MESSAGE_TOO_LARGE,
         "{err:?}"
     );
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use gateway::{Error, ErrorCode};
+use gateway::Error;
 use serde_json::json;
 use tests::pki::TestPki;
 use tests::servers;
@@ -14,7 +14,7 @@ fn assert_times_out(timeout: Duration, phase: &str, run: impl FnOnce() -> Result
     let elapsed = start.elapsed();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::WebsocketTimeout,
+        gateway::codes::WEBSOCKET_TIMEOUT,
         "{err}"
     );
     assert_eq!(tests::failure(&err).details["phase"], phase, "{err:?}");
@@ -74,7 +74,10 @@ fn non_json_reply_is_a_parse_error_with_preview() {
         None,
     )
     .unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketParseFailed);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::WEBSOCKET_PARSE_FAILED
+    );
     assert_eq!(tests::failure(&err).details["preview"], "hello, not json");
 }
 
@@ -87,7 +90,7 @@ fn abrupt_close_is_connection_closed() {
         gateway::websocket_request(&server.url(), &json!({"q": 1}), timeout, None).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::WebsocketConnectionClosed,
+        gateway::codes::WEBSOCKET_CONNECTION_CLOSED,
         "{err:?}"
     );
     assert!(start.elapsed() < timeout);
@@ -99,11 +102,14 @@ fn abrupt_close_is_connection_closed() {
     let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::WebsocketConnectionClosed,
+        gateway::codes::WEBSOCKET_CONNECTION_CLOSED,
         "{err:?}"
     );
     let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketNoConnection);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::WEBSOCKET_NO_CONNECTION
+    );
 }
 
 #[test]
@@ -113,7 +119,7 @@ fn half_read_message_survives_a_timeout() {
     let h = conn.connection.as_str();
     gateway::websocket_send(h, &json!({"go": true}), None).unwrap();
     let err = gateway::websocket_receive(h, Duration::from_millis(250), None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketTimeout);
+    assert_eq!(tests::failure(&err).code, gateway::codes::WEBSOCKET_TIMEOUT);
     let got = gateway::websocket_receive(h, Duration::from_secs(5), None).unwrap();
     assert_eq!(got.message().unwrap()["part"], "complete");
     gateway::websocket_close(h, None).unwrap();
@@ -128,7 +134,7 @@ fn untrusted_certificate_is_tls_failed() {
         .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::WebsocketTlsFailed,
+        gateway::codes::WEBSOCKET_TLS_FAILED,
         "{err:?}"
     );
     assert_eq!(tests::failure(&err).details["phase"], "tls_handshake");

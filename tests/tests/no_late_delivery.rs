@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use gateway::ErrorCode;
 use peers::StalledReader;
 use serde_json::json;
 
@@ -62,7 +61,7 @@ fn a_send_that_timed_out_is_not_completed_by_the_next_send_or_the_close() {
     );
 
     let failure = tests::failure(&err);
-    assert_eq!(failure.code, ErrorCode::WebsocketTimeout, "{err}");
+    assert_eq!(failure.code, gateway::codes::WEBSOCKET_TIMEOUT, "{err}");
     assert_eq!(failure.details["phase"], "send");
     assert!(
         failure.message.contains("not delivered"),
@@ -71,7 +70,7 @@ fn a_send_that_timed_out_is_not_completed_by_the_next_send_or_the_close() {
     );
     assert_eq!(
         tests::failure(&next.expect_err("dropped")).code,
-        ErrorCode::WebsocketNoConnection
+        gateway::codes::WEBSOCKET_NO_CONNECTION
     );
     assert!(close.is_err(), "{close:?}");
     assert!(gateway.core().open_connections().is_empty());

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use gateway::ErrorCode;
 use serde_json::json;
 use tests::servers;
 
@@ -88,7 +87,10 @@ fn pings_are_answered_and_skipped() {
 fn binary_reply_is_a_parse_error() {
     let server = servers::binary_reply();
     let err = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketParseFailed);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::WEBSOCKET_PARSE_FAILED
+    );
     assert_eq!(tests::failure(&err).details["frame"], "binary");
 }
 
@@ -104,7 +106,7 @@ fn refused_connection_is_connect_failed() {
         .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::WebsocketConnectFailed,
+        gateway::codes::WEBSOCKET_CONNECT_FAILED,
         "{err}"
     );
     assert_eq!(tests::failure(&err).details["phase"], "connect");
@@ -114,7 +116,10 @@ fn refused_connection_is_connect_failed() {
 fn refused_upgrade_is_connect_failed_with_status() {
     let server = servers::refuse_upgrade();
     let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketConnectFailed);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::WEBSOCKET_CONNECT_FAILED
+    );
     assert_eq!(tests::failure(&err).details["http_status"], 404);
     assert_eq!(tests::failure(&err).details["phase"], "upgrade");
 }
@@ -198,11 +203,11 @@ fn invalid_parameters_are_named() {
 fn typed_api_validates_too() {
     let err = gateway::websocket_request("ws://127.0.0.1:1", &json!({}), Duration::ZERO, None)
         .unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
     let err = gateway::websocket_connect("wss://", T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
     let err = gateway::websocket_send("ws-1", &json!(3), None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
 }
 
 #[test]
@@ -218,7 +223,10 @@ fn unknown_operation_lists_the_valid_ones() {
 #[test]
 fn receive_on_unknown_handle() {
     let err = gateway::websocket_receive("ws-999999", T, None).unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketNoConnection);
+    assert_eq!(
+        tests::failure(&err).code,
+        gateway::codes::WEBSOCKET_NO_CONNECTION
+    );
     assert_eq!(tests::failure(&err).details["connection"], "ws-999999");
 }
 
@@ -265,14 +273,17 @@ fn a_busy_connection_makes_the_second_caller_wait_at_most_its_timeout() {
         let err =
             gateway::websocket_send_with_timeout(&h, &json!({}), Some(wait), None).unwrap_err();
         let elapsed = start.elapsed();
-        assert_eq!(tests::failure(&err).code, ErrorCode::WebsocketTimeout);
+        assert_eq!(tests::failure(&err).code, gateway::codes::WEBSOCKET_TIMEOUT);
         assert_eq!(tests::failure(&err).details["phase"], "wait_for_connection");
         assert!(
             elapsed >= wait.mul_f64(0.95) && elapsed <= wait.mul_f64(1.1),
             "{elapsed:?}"
         );
         let first = first.join().unwrap().unwrap_err();
-        assert_eq!(tests::failure(&first).code, ErrorCode::WebsocketTimeout);
+        assert_eq!(
+            tests::failure(&first).code,
+            gateway::codes::WEBSOCKET_TIMEOUT
+        );
     });
     gateway::websocket_close(&h, None).unwrap();
 }

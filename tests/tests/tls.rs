@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use gateway::ErrorCode;
 use serde_json::json;
 use tests::pki::TestPki;
 use tests::servers;
@@ -54,7 +53,7 @@ fn name_mismatch_is_tls_failed() {
     let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
-        ErrorCode::WebsocketTlsFailed,
+        gateway::codes::WEBSOCKET_TLS_FAILED,
         "{err:?}"
     );
 }
@@ -63,7 +62,7 @@ fn name_mismatch_is_tls_failed() {
 fn bad_pem_is_invalid_parameter() {
     let err = gateway::websocket_add_root_certificate(b"-----BEGIN CERTIFICATE-----\nnope\n")
         .unwrap_err();
-    assert_eq!(tests::failure(&err).code, ErrorCode::InvalidParameter);
+    assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
 }
 
 #[test]
@@ -76,7 +75,11 @@ fn an_untrusted_ca_is_tls_failed() {
         .request(&server.url(), &json!({}), T, None)
         .unwrap_err();
     let failure = tests::failure(&err);
-    assert_eq!(failure.code, ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert_eq!(
+        failure.code,
+        gateway::codes::WEBSOCKET_TLS_FAILED,
+        "{err:?}"
+    );
     assert_eq!(failure.details["phase"], "tls_handshake");
     assert!(
         failure.message.contains("certificate"),
@@ -104,7 +107,11 @@ fn an_expired_certificate_is_tls_failed() {
         .request(&server.url(), &json!({}), T, None)
         .unwrap_err();
     let failure = tests::failure(&err);
-    assert_eq!(failure.code, ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert_eq!(
+        failure.code,
+        gateway::codes::WEBSOCKET_TLS_FAILED,
+        "{err:?}"
+    );
     assert!(failure.message.contains("expired"), "{}", failure.message);
 }
 
@@ -117,7 +124,11 @@ fn a_wrong_host_name_is_tls_failed_on_a_core_of_its_own() {
         .request(&server.url(), &json!({}), T, None)
         .unwrap_err();
     let failure = tests::failure(&err);
-    assert_eq!(failure.code, ErrorCode::WebsocketTlsFailed, "{err:?}");
+    assert_eq!(
+        failure.code,
+        gateway::codes::WEBSOCKET_TLS_FAILED,
+        "{err:?}"
+    );
     // The same CA and host name work.
     let ok = tests::servers::tls_echo(&pki);
     gateway

@@ -61,7 +61,7 @@ fn system_roots_from_a_hashed_directory_or_a_bundle() {
         .unwrap_err();
     assert_eq!(
         gateway::error_code(&err),
-        gateway::ErrorCode::WebsocketTlsFailed
+        gateway::codes::WEBSOCKET_TLS_FAILED
     );
     std::env::remove_var("SSL_CERT_DIR");
     let _ = std::fs::remove_dir_all(&root);

@@ -13,12 +13,12 @@ use crate::config::ManagerConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Phase, Result};
 use crate::message::{CloseFrame, Message};
-use crate::rate_limit::RateLimiter;
 use crate::registry::{ConnectionHandle, Registry, Slot};
 use crate::stats::Stats;
 use crate::tls::Trust;
 use crate::transport::{self, parse_url, Dial};
 use crate::SCOPE;
+use contract::RateLimiter;
 
 #[derive(Debug)]
 struct Books {

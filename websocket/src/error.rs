@@ -300,7 +300,6 @@ fn upgrade_message(e: &tungstenite::Error) -> String {
         tungstenite::Error::Io(io) => {
             format!("The connection failed during the WebSocket upgrade: {io}.")
         }
-        tungstenite::Error::Tls(tls) => format!("TLS failed: {tls}."),
         // Url errors can quote the URL, credentials included: say nothing of it.
         tungstenite::Error::Url(_) => "The URL could not be used for the WebSocket upgrade.".into(),
         other => format!("The WebSocket upgrade failed: {other}."),

@@ -21,13 +21,13 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod codes;
 mod config;
 mod connection;
 mod core;
 mod error;
 mod held;
 mod message;
-mod rate_limit;
 mod registry;
 mod stats;
 mod stream;
@@ -40,11 +40,11 @@ pub use crate::core::WebSocketCore;
 pub use crate::error::{Error, Phase, ResolveFailure, Result, TlsFailure};
 pub use crate::held::{HeldBytes, HeldCharge, DEFAULT_HELD_BYTES_LIMIT};
 pub use crate::message::{CloseFrame, Message};
-pub use crate::rate_limit::RateLimiter;
 pub use crate::registry::ConnectionHandle;
 pub use crate::stats::Stats;
 pub use crate::tls::SystemRoots;
 pub use crate::transport::{parse_url, MAX_UPGRADE_RESPONSE};
+pub use contract::RateLimiter;
 
 /// This layer's debug switches: `WEBSOCKET_DEBUG_MODE`, `WEBSOCKET_DEBUG_TIMING`.
 pub static SCOPE: debug::Scope = debug::Scope::new("WEBSOCKET");

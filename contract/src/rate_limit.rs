@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let mut limiter = websocket::RateLimiter::new(2, Duration::from_millis(1000));
+/// let mut limiter = contract::RateLimiter::new(2, Duration::from_millis(1000));
 /// let t = Instant::now();
 /// assert!(limiter.try_acquire(t));
 /// assert!(limiter.try_acquire(t));

@@ -1,0 +1,15 @@
+//! This crate's error codes (it also passes on the client half's: `gateway::codes`).
+
+use gateway::ErrorCode;
+
+/// Home Assistant refused the access token.
+pub const HA_AUTH_FAILED: ErrorCode = ErrorCode::new("HA_AUTH_FAILED");
+/// Home Assistant answered a command with `"success": false`, or has no such entity.
+pub const HA_COMMAND_FAILED: ErrorCode = ErrorCode::new("HA_COMMAND_FAILED");
+
+/// Every code this crate declares.
+///
+/// ```
+/// assert_eq!(home_assistant::codes::ALL.len(), 2);
+/// ```
+pub const ALL: &[ErrorCode] = &[HA_AUTH_FAILED, HA_COMMAND_FAILED];
