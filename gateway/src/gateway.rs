@@ -104,7 +104,12 @@ impl Gateway {
         timer.finish();
         match &result {
             Ok(_) => debug_line!(SCOPE, "{name} succeeded"),
-            Err(e) => debug_line!(SCOPE, "{name} failed (error_code={})", error_code(e)),
+            Err(e) => debug_line!(
+                SCOPE,
+                "{name} failed (error_code={}): {}",
+                error_code(e),
+                Failure::from(e).message
+            ),
         }
         (cid, result)
     }

@@ -92,22 +92,45 @@ fn line_formats_match_the_seed() {
         ),
         "{tails:#?}"
     );
-    // A request times each of its steps, as the seed's debug output shows.
-    for (scope, label) in [
+    // A request times each of its steps once, and the call once (at the public face).
+    let steps = [
         ("WEBSOCKET", "connect.tcp"),
         ("WEBSOCKET", "connect.upgrade"),
         ("WEBSOCKET", "connect"),
         ("WEBSOCKET", "send"),
         ("WEBSOCKET", "receive"),
         ("WEBSOCKET", "close"),
-        ("WEBSOCKET", "request"),
         ("GATEWAY", "websocket_request"),
-    ] {
-        assert!(
-            lines.iter().any(|l| is_timing_line(l, cid, scope, label)),
-            "no {scope} timing line for {label}: {tails:#?}"
-        );
+    ];
+    for (scope, label) in steps {
+        let n = lines
+            .iter()
+            .filter(|l| is_timing_line(l, cid, scope, label))
+            .count();
+        assert_eq!(n, 1, "{n} {scope} timing lines for {label}: {tails:#?}");
     }
+    let timing = tails.iter().filter(|l| l.contains("-TIMING]")).count();
+    assert_eq!(
+        timing,
+        steps.len(),
+        "one line per step and one for the call: {tails:#?}"
+    );
+
+    // A failing request prints one failure line, with its code and sentence.
+    let failing = "fmt-check-02";
+    let refused = gateway::websocket_request("ws://127.0.0.1:1/", &json!({}), T, Some(failing));
+    assert!(refused.is_err());
+    let failed: Vec<String> = capture::lines_with(failing)
+        .into_iter()
+        .filter(|l| l.contains("failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].contains(
+            "websocket_request failed (error_code=WEBSOCKET_CONNECT_FAILED): Could not connect"
+        ),
+        "{failed:#?}"
+    );
     // A scope's lines say something new: no line is printed twice.
     let mut debug_lines: Vec<&str> = tails
         .iter()
@@ -336,12 +359,12 @@ fn json_format_puts_the_id_and_scope_in_fields() {
         assert_eq!(record["level"], "INFO");
         assert!(record["timestamp"].is_string());
     }
-    assert!(records.iter().any(|r| r["fields"]["scope"] == "WEBSOCKET"
+    assert!(records.iter().any(|r| r["fields"]["scope"] == "GATEWAY"
         && r["fields"]["kind"] == "timing"
         && r["fields"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("request: ")));
+            .starts_with("websocket_request: ")));
 }
 
 struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

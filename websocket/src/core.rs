@@ -105,7 +105,9 @@ impl WebSocketCore {
         self.books.lock().config.clone()
     }
 
-    /// Runs one rate-limited operation: admits it, times it, counts its failure.
+    /// Runs one rate-limited operation: admits it and counts its failure. The call's own
+    /// timing and failure lines are the public face's (one per call); the core times the
+    /// steps inside.
     fn admitted<T>(&self, operation: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
         {
             let mut books = self.books.lock();
@@ -121,12 +123,9 @@ impl WebSocketCore {
             }
             books.stats.total_operations += 1;
         }
-        let timer = Timer::start(&SCOPE, operation);
         let result = body();
-        timer.finish();
-        if let Err(e) = &result {
+        if result.is_err() {
             self.record(|s| s.errors_count += 1);
-            debug_line!(SCOPE, "{operation} failed: {e}");
         }
         result
     }
