@@ -93,6 +93,52 @@ impl CorrelationId {
             _span: span.enter(),
         }
     }
+
+    /// Makes this id current until the guard drops, opening and entering its span — unless
+    /// it is current already, when nothing is opened (a gateway call inside an invocation
+    /// logs under the invocation's span). The one way an entry point takes up an id.
+    ///
+    /// ```
+    /// let id = debug::CorrelationId::parse("req-8").unwrap();
+    /// let outer = id.scope();
+    /// assert!(outer.opened());
+    /// let inner = id.scope();
+    /// assert!(!inner.opened());
+    /// assert_eq!(debug::current().unwrap().as_str(), "req-8");
+    /// ```
+    pub fn scope(&self) -> Scoped {
+        if current().as_ref() == Some(self) {
+            return Scoped { entered: None };
+        }
+        CURRENT.with(|c| c.borrow_mut().push(self.clone()));
+        Scoped {
+            entered: Some(self.span().entered()),
+        }
+    }
+}
+
+/// Guard of [`CorrelationId::scope`].
+#[derive(Debug)]
+#[must_use = "the id is current only while the guard lives"]
+pub struct Scoped {
+    entered: Option<tracing::span::EnteredSpan>,
+}
+
+impl Scoped {
+    /// Whether this guard opened a span (the id was not current before).
+    pub fn opened(&self) -> bool {
+        self.entered.is_some()
+    }
+}
+
+impl Drop for Scoped {
+    fn drop(&mut self) {
+        if self.entered.take().is_some() {
+            CURRENT.with(|c| {
+                c.borrow_mut().pop();
+            });
+        }
+    }
 }
 
 impl fmt::Display for CorrelationId {
@@ -124,9 +170,28 @@ thread_local! {
     static CURRENT: RefCell<Vec<CorrelationId>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The correlation id this thread works for, if it entered one.
+/// The correlation id of the work at hand: read from the current span when a subscriber
+/// with [`LogLayer`](crate::LogLayer) tracks spans — so async code under
+/// `tracing::Instrument` sees its own task's id across `.await`s, whatever thread polls it —
+/// else the id this thread entered last (no subscriber: spans are not tracked at all).
 pub fn current() -> Option<CorrelationId> {
-    CURRENT.with(|c| c.borrow().last().cloned())
+    from_span().or_else(|| CURRENT.with(|c| c.borrow().last().cloned()))
+}
+
+/// The id on the current span or its nearest ancestor that carries one.
+fn from_span() -> Option<CorrelationId> {
+    use tracing_subscriber::registry::LookupSpan;
+    let span = tracing::Span::current();
+    let id = span.id()?;
+    tracing::dispatcher::get_default(|dispatch| {
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let span = registry.span(&id)?;
+        span.scope().find_map(|s| {
+            s.extensions()
+                .get::<crate::layer::SpanCorrelation>()
+                .map(|c| CorrelationId(c.0.clone()))
+        })
+    })
 }
 
 /// Guard of [`CorrelationId::enter`]: leaves the span and the id on drop.

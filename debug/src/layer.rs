@@ -43,7 +43,7 @@ impl LogFormat {
 }
 
 /// The correlation id a span carries, kept in the span's extensions.
-struct SpanCorrelation(String);
+pub(crate) struct SpanCorrelation(pub(crate) String);
 
 /// Renders events at `INFO` and above; the framework's lines get their tag, others their
 /// level and target. Every value is escaped so no line can forge another.

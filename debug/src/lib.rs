@@ -41,7 +41,7 @@ mod secrets;
 mod timer;
 
 pub use correlation::{
-    current, generate_correlation_id, CorrelationId, Entered, InvalidCorrelationId,
+    current, generate_correlation_id, CorrelationId, Entered, InvalidCorrelationId, Scoped,
     CORRELATION_ID_LEN, MAX_CORRELATION_ID_CHARS,
 };
 pub use layer::{install, LogFormat, LogLayer};

@@ -96,8 +96,7 @@ impl Gateway {
             (None, Some(current)) => current.clone(),
             (None, None) => CorrelationId::generate(),
         };
-        let span = (current.as_ref() != Some(&cid)).then(|| cid.span());
-        let _entered = span.as_ref().map(|s| cid.enter(s));
+        let _scope = cid.scope();
         let name = public_name(&operation);
         let timer = Timer::start(&SCOPE, name);
         let result = interface::run(&self.core, operation, &cid);

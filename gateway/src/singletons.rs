@@ -1,26 +1,22 @@
-//! Process-wide singletons, reachable by name.
+//! Process-wide singletons, reachable by name: the ground floor's registry
+//! ([`contract::singleton_get`]), where the client half registers its WebSocket manager on
+//! first use and keeps that name for it.
 
-use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use once_cell::sync::Lazy;
-use parking_lot::RwLock;
 use websocket::WebSocketCore;
 
 use crate::Error;
 
-/// A shared, thread-safe singleton; downcast it to its concrete type.
-pub type Singleton = Arc<dyn Any + Send + Sync>;
+pub use contract::Singleton;
 
 /// The name under which the WebSocket manager is registered.
 pub const WEBSOCKET_MANAGER: &str = "websocket_manager";
 
-static REGISTRY: Lazy<RwLock<HashMap<String, Singleton>>> = Lazy::new(|| {
-    let mut map: HashMap<String, Singleton> = HashMap::new();
+static MANAGER: Lazy<()> = Lazy::new(|| {
     let manager: Arc<WebSocketCore> = Arc::clone(WebSocketCore::global());
-    map.insert(WEBSOCKET_MANAGER.to_owned(), manager);
-    RwLock::new(map)
+    contract::singleton_register(WEBSOCKET_MANAGER, manager);
 });
 
 /// The singleton registered under `name`, if any.
@@ -31,7 +27,8 @@ static REGISTRY: Lazy<RwLock<HashMap<String, Singleton>>> = Lazy::new(|| {
 /// assert_eq!(manager.stats().max_rate_limit, 300);
 /// ```
 pub fn singleton_get(name: &str) -> Option<Singleton> {
-    REGISTRY.read().get(name).cloned()
+    Lazy::force(&MANAGER);
+    contract::singleton_get(name)
 }
 
 /// Registers `value` under `name`, returning what was there before. The WebSocket
@@ -51,5 +48,6 @@ pub fn singleton_register(name: &str, value: Singleton) -> Result<Option<Singlet
             "'websocket_manager' is reserved for the framework's own manager",
         ));
     }
-    Ok(REGISTRY.write().insert(name.to_owned(), value))
+    Lazy::force(&MANAGER);
+    Ok(contract::singleton_register(name, value))
 }

@@ -268,9 +268,7 @@ impl HaClient {
         let timeout = Timeout::new(timeout)?.get();
         let budget = Budget::new(timeout);
         let cid = &self.correlation_id;
-        let current = debug::current();
-        let span = (current.as_ref() != Some(cid)).then(|| cid.span());
-        let _entered = span.as_ref().map(|s| cid.enter(s));
+        let _scope = cid.scope();
         let entry = pool::entry(&self.config);
         let mut slot = entry
             .try_lock_until(budget.deadline)
