@@ -86,20 +86,23 @@ impl Gateway {
         &self.core
     }
 
-    /// Runs one operation under its correlation id: the caller's, else the id of the
-    /// request this thread works for, else a new one. Enters the id's span unless it is
-    /// already the current one, so every line below is tagged with it.
-    fn dispatch(&self, operation: Operation) -> (CorrelationId, Result<Outcome>) {
-        let current = debug::current();
-        let cid = match (operation.correlation_id(), &current) {
-            (Some(given), _) => given.clone(),
-            (None, Some(current)) => current.clone(),
-            (None, None) => CorrelationId::generate(),
+    /// Runs one call under its correlation id — the caller's, else the id of the request
+    /// this thread works for, else a new one — taken up once ([`CorrelationId::scope`]), so
+    /// every line below is tagged with it; the call is timed once and its failure logged
+    /// once, here.
+    fn call<T>(
+        &self,
+        name: &'static str,
+        given: Option<&CorrelationId>,
+        body: impl FnOnce(&CorrelationId) -> Result<T>,
+    ) -> (CorrelationId, Result<T>) {
+        let cid = match given {
+            Some(given) => given.clone(),
+            None => debug::current().unwrap_or_else(CorrelationId::generate),
         };
         let _scope = cid.scope();
-        let name = public_name(&operation);
         let timer = Timer::start(&SCOPE, name);
-        let result = interface::run(&self.core, operation, &cid);
+        let result = body(&cid);
         timer.finish();
         match &result {
             Ok(_) => debug_line!(SCOPE, "{name} succeeded"),
@@ -111,6 +114,15 @@ impl Gateway {
             ),
         }
         (cid, result)
+    }
+
+    /// Runs an operation of the JSON boundary (the enum) through [`interface::run`].
+    fn dispatch(&self, operation: Operation) -> (CorrelationId, Result<Outcome>) {
+        let name = public_name(&operation);
+        let given = operation.correlation_id().cloned();
+        self.call(name, given.as_ref(), |cid| {
+            interface::run(&self.core, operation, cid)
+        })
     }
 
     /// Runs a typed operation and answers with its envelope; errors carry the request's
@@ -167,12 +179,6 @@ impl Gateway {
         }
     }
 
-    /// Runs an operation for a typed caller: its own outcome, or the error.
-    fn typed<T: FromOutcome>(&self, operation: Operation) -> Result<T> {
-        let outcome = self.dispatch(operation).1?;
-        T::take(outcome).map_err(unexpected)
-    }
-
     /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
     /// answer names it in later calls (and in later warm invocations).
     ///
@@ -189,11 +195,16 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Connected> {
-        self.typed(Operation::Connect(ConnectParams {
+        let params = ConnectParams {
             url: url.to_owned(),
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_connect", given.as_ref(), |cid| {
+            interface::connect(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Sends one JSON message (object or array) on an open connection, within `timeout`
@@ -210,12 +221,17 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<Sent> {
-        self.typed(Operation::Send(SendParams {
+        let params = SendParams {
             connection: connection.into(),
             payload: Payload::Json(JsonMessage::new(message)?),
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_send", given.as_ref(), |cid| {
+            interface::send(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Waits up to `timeout` for the next JSON message on an open connection.
@@ -230,12 +246,17 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Received> {
-        self.typed(Operation::Receive(ReceiveParams {
+        let params = ReceiveParams {
             connection: connection.into(),
             expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_receive", given.as_ref(), |cid| {
+            interface::receive(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Closes an open connection; the closing handshake takes at most the close timeout,
@@ -251,13 +272,18 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<Closed> {
-        self.typed(Operation::Close(CloseParams {
+        let params = CloseParams {
             connection: connection.into(),
             code: None,
             reason: None,
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_close", given.as_ref(), |cid| {
+            interface::close(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Connects, sends `message`, waits for one reply and closes — all within `timeout`.
@@ -275,13 +301,18 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Response> {
-        self.typed(Operation::Request(RequestParams {
+        let params = RequestParams {
             url: url.to_owned(),
             payload: Payload::Json(JsonMessage::new(message)?),
             expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_request", given.as_ref(), |cid| {
+            interface::request(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Sends one message of any kind (text or binary) on an open connection.
@@ -302,12 +333,17 @@ impl Gateway {
             Message::Text(text) => Payload::Text(text),
             Message::Binary(bytes) => Payload::Binary(bytes),
         };
-        self.typed(Operation::Send(SendParams {
+        let params = SendParams {
             connection: connection.into(),
             payload,
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_send", given.as_ref(), |cid| {
+            interface::send(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Waits up to `timeout` for the next message of any kind on an open connection.
@@ -326,12 +362,17 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Received> {
-        self.typed(Operation::Receive(ReceiveParams {
+        let params = ReceiveParams {
             connection: connection.into(),
             expect: Expect::Any,
             timeout: Timeout::new(timeout)?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_receive", given.as_ref(), |cid| {
+            interface::receive(&self.core, params, cid)
+        })
+        .1
     }
 
     /// Closes an open connection with a close frame of `code` and `reason`.
@@ -348,13 +389,18 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<Closed> {
-        self.typed(Operation::Close(CloseParams {
+        let params = CloseParams {
             connection: connection.into(),
             code: Some(CloseCode::new(code)?),
             reason: Some(CloseReason::new(reason)?),
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_close", given.as_ref(), |cid| {
+            interface::close(&self.core, params, cid)
+        })
+        .1
     }
 
     /// The core's counters.
@@ -378,10 +424,15 @@ impl Gateway {
         timeout: Option<Duration>,
         correlation_id: Option<&str>,
     ) -> Result<ResetDone> {
-        self.typed(Operation::Reset(ResetParams {
+        let params = ResetParams {
             timeout: timeout.map(Timeout::new).transpose()?,
             correlation_id: given(correlation_id)?,
-        }))
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_reset", given.as_ref(), |cid| {
+            interface::reset(&self.core, params, cid)
+        })
+        .1
     }
 }
 
@@ -405,36 +456,6 @@ fn given(correlation_id: Option<&str>) -> Result<Option<CorrelationId>> {
                 .map_err(|e| Error::invalid_parameter("correlation_id", &e.to_string()))
         })
         .transpose()
-}
-
-/// A typed result taken out of the [`Outcome`] its operation answers.
-trait FromOutcome: Sized {
-    fn take(outcome: Outcome) -> std::result::Result<Self, Outcome>;
-}
-
-macro_rules! from_outcome {
-    ($($variant:ident => $ty:ty),+) => {
-        $(impl FromOutcome for $ty {
-            fn take(outcome: Outcome) -> std::result::Result<Self, Outcome> {
-                match outcome {
-                    Outcome::$variant(v) => Ok(v),
-                    other => Err(other),
-                }
-            }
-        })+
-    };
-}
-
-from_outcome!(Connected => Connected, Sent => Sent, Received => Received, Closed => Closed,
-    Response => Response, Reset => ResetDone);
-
-/// `interface::run` answers each operation with its own outcome; anything else is a defect
-/// reported as an error rather than a panic.
-fn unexpected(outcome: Outcome) -> Error {
-    Error::invalid_parameter(
-        "operation",
-        &format!("answered with an unexpected outcome ({outcome:?})"),
-    )
 }
 
 /// The failure of an operation, with the correlation id and where it happened.

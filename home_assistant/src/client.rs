@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use std::borrow::Cow;
 
 use debug::{debug_line, CorrelationId};
-use gateway::{Phase, Timeout};
+use gateway::Phase;
+use interface::IntoTimeout;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -226,13 +227,26 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn new(config: HaConfig, correlation_id: Option<&str>) -> Result<HaClient> {
-        Ok(HaClient {
+        let correlation_id = CorrelationId::given_or_current(correlation_id)
+            .map_err(|e| Error::invalid_parameter("correlation_id", &e.to_string()))?;
+        Ok(HaClient::with_correlation_id(config, correlation_id))
+    }
+
+    /// A client under a correlation id checked already (at a boundary that read it).
+    ///
+    /// ```no_run
+    /// let id = debug::CorrelationId::parse("req-2").unwrap();
+    /// let client = home_assistant::HaClient::with_correlation_id(home_assistant::HaConfig::new("http://h:8123", "t")?, id);
+    /// assert_eq!(client.correlation_id(), "req-2");
+    /// # Ok::<(), home_assistant::Error>(())
+    /// ```
+    pub fn with_correlation_id(config: HaConfig, correlation_id: CorrelationId) -> HaClient {
+        HaClient {
             config,
-            correlation_id: CorrelationId::given_or_current(correlation_id)
-                .map_err(|e| Error::invalid_parameter("correlation_id", &e.to_string()))?,
+            correlation_id,
             verified: Mutex::new(false),
             info: Mutex::new(None),
-        })
+        }
     }
 
     /// The correlation id of this client's calls.
@@ -262,10 +276,10 @@ impl HaClient {
     /// Runs `body` on a live, authenticated session within `timeout`.
     fn with_session<T>(
         &self,
-        timeout: Duration,
+        timeout: impl IntoTimeout,
         body: impl FnOnce(&mut HaSession, Budget) -> Result<T>,
     ) -> Result<T> {
-        let timeout = Timeout::new(timeout)?.get();
+        let timeout = timeout.into_timeout()?.get();
         let budget = Budget::new(timeout);
         let cid = &self.correlation_id;
         let _scope = cid.scope();
@@ -340,7 +354,7 @@ impl HaClient {
     /// let r = client.command(serde_json::json!({"type": "get_panels"}), std::time::Duration::from_secs(5))?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn command(&self, command: Value, timeout: Duration) -> Result<HaResult> {
+    pub fn command(&self, command: Value, timeout: impl IntoTimeout) -> Result<HaResult> {
         let Value::Object(mut fields) = command else {
             return Err(Error::invalid_parameter("command", "must be a JSON object"));
         };
@@ -357,7 +371,7 @@ impl HaClient {
         self.with_session(timeout, |s, b| run(s, &command, b))
     }
 
-    fn simple(&self, kind: &str, timeout: Duration) -> Result<HaResult> {
+    fn simple(&self, kind: &str, timeout: impl IntoTimeout) -> Result<HaResult> {
         let command = Command::new(kind);
         self.with_session(timeout, |s, b| run(s, &command, b))
     }
@@ -370,7 +384,7 @@ impl HaClient {
     /// let states = client.get_states(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_states(&self, timeout: Duration) -> Result<HaResult> {
+    pub fn get_states(&self, timeout: impl IntoTimeout) -> Result<HaResult> {
         self.simple("get_states", timeout)
     }
 
@@ -384,7 +398,7 @@ impl HaClient {
     /// println!("{}", kitchen["state"]);
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_state(&self, entity_id: &str, timeout: Duration) -> Result<HaResult> {
+    pub fn get_state(&self, entity_id: &str, timeout: impl IntoTimeout) -> Result<HaResult> {
         if !entity_id.contains('.') || entity_id.chars().any(char::is_whitespace) {
             return Err(Error::invalid_parameter(
                 "entity_id",
@@ -420,7 +434,7 @@ impl HaClient {
     /// client.call_service(&call, t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn call_service(&self, call: &ServiceCall, timeout: Duration) -> Result<HaResult> {
+    pub fn call_service(&self, call: &ServiceCall, timeout: impl IntoTimeout) -> Result<HaResult> {
         let mut command = Command::new("call_service")
             .with("domain", call.domain.as_str())
             .with("service", call.service.as_str());
@@ -444,7 +458,7 @@ impl HaClient {
     /// let version = client.get_config(t)?.to_value()["version"].clone();
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_config(&self, timeout: Duration) -> Result<HaResult> {
+    pub fn get_config(&self, timeout: impl IntoTimeout) -> Result<HaResult> {
         self.simple("get_config", timeout)
     }
 
@@ -456,7 +470,7 @@ impl HaClient {
     /// let services = client.get_services(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn get_services(&self, timeout: Duration) -> Result<HaResult> {
+    pub fn get_services(&self, timeout: impl IntoTimeout) -> Result<HaResult> {
         self.simple("get_services", timeout)
     }
 
@@ -468,7 +482,7 @@ impl HaClient {
     /// let areas = client.registry(home_assistant::Registry::Area, t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn registry(&self, registry: Registry, timeout: Duration) -> Result<HaResult> {
+    pub fn registry(&self, registry: Registry, timeout: impl IntoTimeout) -> Result<HaResult> {
         self.simple(registry.command(), timeout)
     }
 
@@ -482,7 +496,7 @@ impl HaClient {
     /// let text = client.render_template("{{ states('sun.sun') }}", t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn render_template(&self, template: &str, timeout: Duration) -> Result<HaResult> {
+    pub fn render_template(&self, template: &str, timeout: impl IntoTimeout) -> Result<HaResult> {
         let command = Command::new("render_template").with("template", template);
         self.with_session(timeout, |s, b| {
             let (id, reply) = s.exchange(&command, b)?;
@@ -526,7 +540,11 @@ impl HaClient {
     /// let sub = client.subscribe_events(Some("state_changed"), t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn subscribe_events(&self, event_type: Option<&str>, timeout: Duration) -> Result<u64> {
+    pub fn subscribe_events(
+        &self,
+        event_type: Option<&str>,
+        timeout: impl IntoTimeout,
+    ) -> Result<u64> {
         let mut command = Command::new("subscribe_events");
         if let Some(t) = event_type {
             command = command.with("event_type", t);
@@ -548,7 +566,7 @@ impl HaClient {
     /// let event = client.next_event(sub, std::time::Duration::from_secs(30))?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn next_event(&self, subscription: u64, timeout: Duration) -> Result<HaResult> {
+    pub fn next_event(&self, subscription: u64, timeout: impl IntoTimeout) -> Result<HaResult> {
         self.with_session(timeout, |s, b| {
             match s.wait(b, |m| is_event_of(m, subscription))? {
                 HaMessage::Event { event, .. } => Ok(HaResult(event)),
@@ -566,7 +584,7 @@ impl HaClient {
     /// client.unsubscribe_events(sub, t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn unsubscribe_events(&self, subscription: u64, timeout: Duration) -> Result<()> {
+    pub fn unsubscribe_events(&self, subscription: u64, timeout: impl IntoTimeout) -> Result<()> {
         let command = Command::new("unsubscribe_events").with("subscription", subscription);
         self.with_session(timeout, |s, b| {
             run(s, &command, b)?;
@@ -584,7 +602,7 @@ impl HaClient {
     /// let rtt = client.ping(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn ping(&self, timeout: Duration) -> Result<Duration> {
+    pub fn ping(&self, timeout: impl IntoTimeout) -> Result<Duration> {
         self.with_session(timeout, |s, b| {
             let start = Instant::now();
             ping(s, b)?;
@@ -600,7 +618,7 @@ impl HaClient {
     /// let waiting = client.pending_messages(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn pending_messages(&self, timeout: Duration) -> Result<usize> {
+    pub fn pending_messages(&self, timeout: impl IntoTimeout) -> Result<usize> {
         self.with_session(timeout, |s, _| Ok(s.backlog_len()))
     }
 
@@ -612,7 +630,7 @@ impl HaClient {
     /// let bytes = client.pending_bytes(t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn pending_bytes(&self, timeout: Duration) -> Result<usize> {
+    pub fn pending_bytes(&self, timeout: impl IntoTimeout) -> Result<usize> {
         self.with_session(timeout, |s, _| Ok(s.backlog_bytes()))
     }
 }

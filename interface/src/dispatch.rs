@@ -33,92 +33,145 @@ pub fn run(
     operation: Operation,
     correlation_id: &CorrelationId,
 ) -> Result<Outcome> {
-    let cid = || correlation_id.as_str().to_owned();
     match operation {
-        Operation::Connect(ConnectParams { url, timeout, .. }) => {
-            let connection = core.connect(&url, timeout.get())?;
-            Ok(Outcome::Connected(Connected {
-                connection,
-                correlation_id: cid(),
-                url: redact_url(&url),
-            }))
-        }
-        Operation::Send(SendParams {
-            connection,
-            payload,
-            timeout,
-            ..
-        }) => {
-            log_payload("send", &payload);
-            core.send(
-                connection.as_str(),
-                payload.into_message(),
-                timeout.map(|t| t.get()),
-            )?;
-            Ok(Outcome::Sent(Sent {
-                connection,
-                correlation_id: cid(),
-            }))
-        }
-        Operation::Receive(ReceiveParams {
-            connection,
-            expect,
-            timeout,
-            ..
-        }) => {
-            let message = core.receive(connection.as_str(), timeout.get())?;
-            let content = Content::expect(message, expect)?;
-            log_content("receive", &content);
-            Ok(Outcome::Received(Received {
-                content,
-                connection,
-                correlation_id: cid(),
-            }))
-        }
-        Operation::Close(CloseParams {
-            connection,
-            code,
-            reason,
-            timeout,
-            ..
-        }) => {
-            let frame = (code.is_some() || reason.is_some()).then(|| {
-                CloseFrame::new(
-                    code.map_or(1000, |c| c.get()),
-                    reason.map(|r| r.as_str().to_owned()).unwrap_or_default(),
-                )
-            });
-            core.close(connection.as_str(), frame, timeout.map(|t| t.get()))?;
-            Ok(Outcome::Closed(Closed {
-                connection,
-                correlation_id: cid(),
-            }))
-        }
-        Operation::Request(RequestParams {
-            url,
-            payload,
-            expect,
-            timeout,
-            ..
-        }) => {
-            log_payload("request", &payload);
-            let reply = core.request(&url, payload.into_message(), timeout.get())?;
-            let content = Content::expect(reply, expect)?;
-            log_content("request", &content);
-            Ok(Outcome::Response(Response {
-                content,
-                correlation_id: cid(),
-                url: redact_url(&url),
-            }))
-        }
+        Operation::Connect(p) => connect(core, p, correlation_id).map(Outcome::Connected),
+        Operation::Send(p) => send(core, p, correlation_id).map(Outcome::Sent),
+        Operation::Receive(p) => receive(core, p, correlation_id).map(Outcome::Received),
+        Operation::Close(p) => close(core, p, correlation_id).map(Outcome::Closed),
+        Operation::Request(p) => request(core, p, correlation_id).map(Outcome::Response),
         Operation::GetStats(_) => Ok(Outcome::Stats(core.stats())),
-        Operation::Reset(ResetParams { timeout, .. }) => {
-            core.reset(timeout.map(|t| t.get()));
-            Ok(Outcome::Reset(ResetDone {
-                correlation_id: cid(),
-            }))
-        }
+        Operation::Reset(p) => reset(core, p, correlation_id).map(Outcome::Reset),
     }
+}
+
+/// Opens and registers a connection (the typed `connect`; [`run`] for the enum).
+///
+/// ```no_run
+/// use interface::{connect, ConnectParams, Timeout};
+/// let params = ConnectParams { url: "ws://127.0.0.1:8765".into(), timeout: Timeout::default(), correlation_id: None };
+/// let c = connect(websocket::WebSocketCore::global(), params, &debug::CorrelationId::generate())?;
+/// # Ok::<(), interface::Error>(())
+/// ```
+pub fn connect(
+    core: &WebSocketCore,
+    params: ConnectParams,
+    correlation_id: &CorrelationId,
+) -> Result<Connected> {
+    let ConnectParams { url, timeout, .. } = params;
+    let connection = core.connect(&url, timeout.get())?;
+    Ok(Connected {
+        connection,
+        correlation_id: correlation_id.as_str().to_owned(),
+        url: redact_url(&url),
+    })
+}
+
+/// Sends one message on a registered connection.
+pub fn send(
+    core: &WebSocketCore,
+    params: SendParams,
+    correlation_id: &CorrelationId,
+) -> Result<Sent> {
+    let SendParams {
+        connection,
+        payload,
+        timeout,
+        ..
+    } = params;
+    log_payload("send", &payload);
+    core.send(
+        connection.as_str(),
+        payload.into_message(),
+        timeout.map(|t| t.get()),
+    )?;
+    Ok(Sent {
+        connection,
+        correlation_id: correlation_id.as_str().to_owned(),
+    })
+}
+
+/// Receives the next message of a registered connection, as the caller expects it.
+pub fn receive(
+    core: &WebSocketCore,
+    params: ReceiveParams,
+    correlation_id: &CorrelationId,
+) -> Result<Received> {
+    let ReceiveParams {
+        connection,
+        expect,
+        timeout,
+        ..
+    } = params;
+    let message = core.receive(connection.as_str(), timeout.get())?;
+    let content = Content::expect(message, expect)?;
+    log_content("receive", &content);
+    Ok(Received {
+        content,
+        connection,
+        correlation_id: correlation_id.as_str().to_owned(),
+    })
+}
+
+/// Closes a registered connection, with a close frame when a code or reason is given.
+pub fn close(
+    core: &WebSocketCore,
+    params: CloseParams,
+    correlation_id: &CorrelationId,
+) -> Result<Closed> {
+    let CloseParams {
+        connection,
+        code,
+        reason,
+        timeout,
+        ..
+    } = params;
+    let frame = (code.is_some() || reason.is_some()).then(|| {
+        CloseFrame::new(
+            code.map_or(1000, |c| c.get()),
+            reason.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        )
+    });
+    core.close(connection.as_str(), frame, timeout.map(|t| t.get()))?;
+    Ok(Closed {
+        connection,
+        correlation_id: correlation_id.as_str().to_owned(),
+    })
+}
+
+/// One exchange: connect, send, receive one reply (as the caller expects it), close.
+pub fn request(
+    core: &WebSocketCore,
+    params: RequestParams,
+    correlation_id: &CorrelationId,
+) -> Result<Response> {
+    let RequestParams {
+        url,
+        payload,
+        expect,
+        timeout,
+        ..
+    } = params;
+    log_payload("request", &payload);
+    let reply = core.request(&url, payload.into_message(), timeout.get())?;
+    let content = Content::expect(reply, expect)?;
+    log_content("request", &content);
+    Ok(Response {
+        content,
+        correlation_id: correlation_id.as_str().to_owned(),
+        url: redact_url(&url),
+    })
+}
+
+/// Zeroes the counters and closes every connection of the core.
+pub fn reset(
+    core: &WebSocketCore,
+    params: ResetParams,
+    correlation_id: &CorrelationId,
+) -> Result<ResetDone> {
+    core.reset(params.timeout.map(|t| t.get()));
+    Ok(ResetDone {
+        correlation_id: correlation_id.as_str().to_owned(),
+    })
 }
 
 /// What was sent, by keys for JSON (never values).

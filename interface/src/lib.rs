@@ -25,7 +25,7 @@ mod outcome;
 mod params;
 
 pub use content::{Base64, Content, Expect, Payload};
-pub use dispatch::{decode, run};
+pub use dispatch::{close, connect, decode, receive, request, reset, run, send};
 pub use error::{Error, Result, UnknownOperation};
 pub use operation::{
     event_operation, CloseCode, CloseParams, CloseReason, ConnectParams, GetStatsParams, Operation,
@@ -33,7 +33,8 @@ pub use operation::{
 };
 pub use outcome::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
 pub use params::{
-    from_event, from_event_text, JsonMessage, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS,
+    from_event, from_event_text, IntoTimeout, JsonMessage, Timeout, DEFAULT_TIMEOUT,
+    MAX_TIMEOUT_SECS,
 };
 
 /// This layer's debug switches: `INTERFACE_DEBUG_MODE`, `INTERFACE_DEBUG_TIMING`.

@@ -63,6 +63,34 @@ impl TryFrom<Seconds> for Timeout {
     }
 }
 
+/// A timeout as a caller gives it: a [`Duration`], checked here, or a [`Timeout`], checked
+/// already — so a value read and checked at a boundary is not checked again below it.
+///
+/// ```
+/// use interface::{IntoTimeout, Timeout};
+/// use std::time::Duration;
+/// assert!(Duration::from_secs(5).into_timeout().is_ok());
+/// assert!(Duration::ZERO.into_timeout().is_err());
+/// let checked = Timeout::new(Duration::from_secs(5)).unwrap();
+/// assert_eq!(checked.into_timeout().unwrap(), checked);
+/// ```
+pub trait IntoTimeout {
+    /// The checked timeout.
+    fn into_timeout(self) -> Result<Timeout>;
+}
+
+impl IntoTimeout for Duration {
+    fn into_timeout(self) -> Result<Timeout> {
+        Timeout::new(self)
+    }
+}
+
+impl IntoTimeout for Timeout {
+    fn into_timeout(self) -> Result<Timeout> {
+        Ok(self)
+    }
+}
+
 impl Timeout {
     /// Checks a timeout given as a [`Duration`].
     pub fn new(timeout: Duration) -> Result<Timeout> {

@@ -113,11 +113,62 @@ impl Function {
     }
 
     /// Errors found in the event's common fields carry no correlation id: none is known yet.
+    /// Each field is validated once on each path: a WebSocket operation's `timeout` and
+    /// `correlation_id` by its own parameters, the others' by the header.
     fn dispatch(&self, event: &str, invocation: &Invocation) -> Result<Envelope, Failure> {
         let header = Header::read(event)?;
-        let operation = header.operation()?;
+        let name = header.operation()?;
+        if WEBSOCKET_OPERATIONS.contains(&name.as_str()) {
+            let mut operation =
+                Operation::from_named_event(&name, event).map_err(|e| Failure::from(&e))?;
+            let cid = match operation.correlation_id() {
+                Some(given) => given.clone(),
+                None => invocation_id(invocation)?,
+            };
+            let requested = operation.timeout();
+            return Ok(self.invoke(&name, &cid, requested, invocation, |budget| {
+                if let Some(budget) = budget {
+                    operation.cut_to(budget);
+                }
+                self.gateway.answer(operation)
+            }));
+        }
         let cid = header.correlation_id(invocation)?;
         let requested = header.timeout()?;
+        Ok(self.invoke(&name, &cid, requested, invocation, |budget| {
+            if HA_OPERATIONS.contains(&name.as_str()) {
+                let timeout = match budget {
+                    Some(b) => requested.unwrap_or_default().cut_to(b),
+                    None => requested.unwrap_or_default(),
+                };
+                self.home_assistant(&name, event, timeout, &cid)
+                    .unwrap_or_else(|f| {
+                        Envelope::failure(&f.with_detail("correlation_id", cid.as_str()))
+                    })
+            } else {
+                Envelope::failure(
+                    &Failure::from(gateway::Error::unknown_operation(
+                        &name,
+                        "operation",
+                        &all_operations(),
+                    ))
+                    .with_detail("correlation_id", cid.as_str()),
+                )
+            }
+        }))
+    }
+
+    /// Runs `body` as the invocation of `operation` under `cid`: the id taken up, the
+    /// invocation's line and timing, no work when no time is left, a timeout cut by the
+    /// deadline marked as such. `body` gets the time left, when the invocation has a deadline.
+    fn invoke(
+        &self,
+        operation: &str,
+        cid: &CorrelationId,
+        requested: Option<Timeout>,
+        invocation: &Invocation,
+        body: impl FnOnce(Option<Duration>) -> Envelope,
+    ) -> Envelope {
         let _scope = cid.scope();
         let budget = invocation.budget();
         debug_line!(
@@ -138,47 +189,16 @@ impl Function {
                 .with_detail("phase", "invocation_deadline")
                 .with_detail("correlation_id", cid.as_str()),
             )
-        } else if WEBSOCKET_OPERATIONS.contains(&operation.as_str()) {
-            self.websocket(&operation, event, budget)
-        } else if HA_OPERATIONS.contains(&operation.as_str()) {
-            let timeout = match budget {
-                Some(b) => requested.unwrap_or_default().cut_to(b),
-                None => requested.unwrap_or_default(),
-            };
-            self.home_assistant(&operation, event, timeout.get(), &cid)
-                .unwrap_or_else(|f| {
-                    Envelope::failure(&f.with_detail("correlation_id", cid.as_str()))
-                })
         } else {
-            Envelope::failure(
-                &Failure::from(gateway::Error::unknown_operation(
-                    &operation,
-                    "operation",
-                    &all_operations(),
-                ))
-                .with_detail("correlation_id", cid.as_str()),
-            )
+            body(budget)
         };
         timer.finish();
         if cut && envelope.error_code() == Some(gateway::codes::WEBSOCKET_TIMEOUT) {
-            return Ok(envelope.map_failure(|f| {
+            return envelope.map_failure(|f| {
                 f.details.insert("cut_by_deadline".into(), true.into());
-            }));
+            });
         }
-        Ok(envelope)
-    }
-
-    /// The WebSocket operations go to the gateway with their timeout cut to the budget.
-    fn websocket(&self, operation: &str, event: &str, budget: Option<Duration>) -> Envelope {
-        match Operation::from_named_event(operation, event) {
-            Ok(mut op) => {
-                if let Some(budget) = budget {
-                    op.cut_to(budget);
-                }
-                self.gateway.answer(op)
-            }
-            Err(e) => Envelope::failure(&Failure::from(&e)),
-        }
+        envelope
     }
 
     fn home_assistant_config(&self) -> home_assistant::Result<HaConfig> {
@@ -192,13 +212,13 @@ impl Function {
         &self,
         operation: &str,
         event: &str,
-        timeout: Duration,
+        timeout: Timeout,
         cid: &CorrelationId,
     ) -> Result<Envelope, Failure> {
         let ha = |e: home_assistant::Error| Failure::from(&e);
         let config = self.home_assistant_config().map_err(ha)?;
         let operation = HaOperation::from_named_event(operation, event).map_err(Failure::from)?;
-        let client = HaClient::new(config, Some(cid.as_str())).map_err(ha)?;
+        let client = HaClient::with_correlation_id(config, cid.clone());
         let result = match operation {
             HaOperation::Command(p) => client.command(Value::Object(p.command), timeout),
             HaOperation::GetStates => client.get_states(timeout),
@@ -253,6 +273,15 @@ struct HaAnswer<'a> {
     session: Option<SessionInfo>,
 }
 
+/// The invocation's request id as the correlation id, else a new one.
+fn invocation_id(invocation: &Invocation) -> Result<CorrelationId, Failure> {
+    if invocation.request_id.is_empty() {
+        return Ok(CorrelationId::generate());
+    }
+    CorrelationId::parse(&invocation.request_id)
+        .map_err(|e| invalid("correlation_id", &e.to_string()))
+}
+
 fn invalid(name: &str, problem: &str) -> Failure {
     Failure::from(gateway::Error::invalid_parameter(name, problem))
 }
@@ -293,15 +322,16 @@ impl<'a> Header<'a> {
         serde_json::from_str(raw.get()).map_err(|_| invalid("operation", "must be a string"))
     }
 
-    /// The event's correlation id, else the invocation's request id, else a new one.
+    /// The event's correlation id, else the invocation's (see [`invocation_id`]).
     fn correlation_id(&self, invocation: &Invocation) -> Result<CorrelationId, Failure> {
-        let given_id: String = match given(self.correlation_id) {
-            Some(raw) => serde_json::from_str(raw.get())
-                .map_err(|_| invalid("correlation_id", "must be a string"))?,
-            None if !invocation.request_id.is_empty() => invocation.request_id.clone(),
-            None => return Ok(CorrelationId::generate()),
-        };
-        CorrelationId::parse(&given_id).map_err(|e| invalid("correlation_id", &e.to_string()))
+        match given(self.correlation_id) {
+            Some(raw) => {
+                let id: String = serde_json::from_str(raw.get())
+                    .map_err(|_| invalid("correlation_id", "must be a string"))?;
+                CorrelationId::parse(&id).map_err(|e| invalid("correlation_id", &e.to_string()))
+            }
+            None => invocation_id(invocation),
+        }
     }
 
     fn timeout(&self) -> Result<Option<Timeout>, Failure> {
