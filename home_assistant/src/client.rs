@@ -16,7 +16,9 @@ use crate::config::HaConfig;
 use crate::error::{CommandFailure, Error, Result};
 use crate::pool;
 use crate::protocol::{null, HaFailure, HaMessage};
-use crate::session::{Budget, Command, HaSession};
+use contract::Deadline;
+
+use crate::session::{Command, DeadlineExt, HaSession};
 use crate::stats::{bump, AUTHS, RECONNECTS, REUSED};
 use crate::SCOPE;
 
@@ -277,15 +279,16 @@ impl HaClient {
     fn with_session<T>(
         &self,
         timeout: impl IntoTimeout,
-        body: impl FnOnce(&mut HaSession, Budget) -> Result<T>,
+        body: impl FnOnce(&mut HaSession, &Deadline) -> Result<T>,
     ) -> Result<T> {
         let timeout = timeout.into_timeout()?.get();
-        let budget = Budget::new(timeout);
+        let deadline = Deadline::after(timeout);
+        let budget = &deadline;
         let cid = &self.correlation_id;
         let _scope = cid.scope();
         let entry = pool::entry(&self.config);
         let mut slot = entry
-            .try_lock_until(budget.deadline)
+            .try_lock_until(budget.at())
             .ok_or_else(|| budget.timed_out(Phase::WaitForConnection))?;
         let mut verified = self.verified.lock();
         let mut reused = false;
@@ -313,7 +316,7 @@ impl HaClient {
                         }
                         bump(&RECONNECTS);
                         // No time left for a new session: answer now.
-                        budget.left(Phase::Connect)?;
+                        budget.left_in(Phase::Connect)?;
                     }
                 }
             }
@@ -640,7 +643,7 @@ fn is_event_of(message: &HaMessage, subscription: u64) -> bool {
 }
 
 /// Sends `command` and interprets its result.
-fn run(session: &mut HaSession, command: &Command, budget: Budget) -> Result<HaResult> {
+fn run(session: &mut HaSession, command: &Command, budget: &Deadline) -> Result<HaResult> {
     let (_, reply) = session.exchange(command, budget)?;
     interpret(session, reply, Some(&command.kind))
 }
@@ -675,13 +678,13 @@ fn interpret(session: &HaSession, reply: HaMessage, kind: Option<&str>) -> Resul
 }
 
 /// One `ping`, answered by a `pong` or a successful result; an error result is not alive.
-fn ping(session: &mut HaSession, budget: Budget) -> Result<()> {
+fn ping(session: &mut HaSession, budget: &Deadline) -> Result<()> {
     let (_, reply) = session.exchange(&Command::new("ping"), budget)?;
     interpret(session, reply, Some("ping")).map(drop)
 }
 
 /// A cheap liveness check of a warm session: one `ping`, bounded by [`LIVENESS_TIMEOUT`]
 /// and by the call's budget.
-fn check_alive(session: &mut HaSession, budget: Budget) -> Result<()> {
-    ping(session, budget.capped(LIVENESS_TIMEOUT))
+fn check_alive(session: &mut HaSession, budget: &Deadline) -> Result<()> {
+    ping(session, &budget.cut_to(LIVENESS_TIMEOUT))
 }

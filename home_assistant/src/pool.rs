@@ -10,7 +10,9 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
 use crate::config::HaConfig;
-use crate::session::{Budget, HaSession};
+use contract::Deadline;
+
+use crate::session::HaSession;
 
 /// A pool entry: `None` until (re)connected.
 pub(crate) type Entry = Arc<Mutex<Option<HaSession>>>;
@@ -40,10 +42,11 @@ pub(crate) fn entry(config: &HaConfig) -> Entry {
 /// home_assistant::close_all_sessions(std::time::Duration::from_millis(200));
 /// ```
 pub fn close_all_sessions(timeout: Duration) {
-    let budget = Budget::new(timeout);
+    let deadline = Deadline::after(timeout);
+    let budget = &deadline;
     let entries: Vec<Entry> = POOL.lock().drain().map(|(_, e)| e).collect();
     for entry in entries {
-        if let Some(mut slot) = entry.try_lock_for(budget.remaining()) {
+        if let Some(mut slot) = entry.try_lock_for(budget.left()) {
             if let Some(session) = slot.take() {
                 session.close(budget);
             }

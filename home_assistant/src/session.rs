@@ -3,8 +3,9 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use contract::Deadline;
 use debug::{debug_line, Timer};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -17,51 +18,30 @@ use crate::protocol::{HaMessage, Unreadable};
 use crate::stats::{bump, COMMANDS};
 use crate::SCOPE;
 
-/// A deadline and the budget it came from (reported in timeout errors).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Budget {
-    pub deadline: Instant,
-    pub timeout: Duration,
+/// A deadline in Home Assistant's terms: the timeout error of its budget in a phase, and
+/// the time left or that error.
+pub(crate) trait DeadlineExt {
+    /// The timeout error of this deadline's budget in `phase`.
+    fn timed_out(&self, phase: Phase) -> Error;
+    /// Time left, or a timeout error in `phase` when none is.
+    fn left_in(&self, phase: Phase) -> Result<Duration>;
 }
 
-impl Budget {
-    pub(crate) fn new(timeout: Duration) -> Budget {
-        Budget {
-            deadline: Instant::now() + timeout,
-            timeout,
-        }
-    }
-
-    /// The timeout error of this budget in `phase`.
-    pub(crate) fn timed_out(&self, phase: Phase) -> Error {
+impl DeadlineExt for Deadline {
+    fn timed_out(&self, phase: Phase) -> Error {
         websocket::Error::Timeout {
             phase,
-            after: self.timeout,
+            after: self.budget(),
         }
         .into()
     }
 
-    /// Time left, or a timeout error in `phase` when none is.
-    pub(crate) fn left(&self, phase: Phase) -> Result<Duration> {
-        let left = self.remaining();
+    fn left_in(&self, phase: Phase) -> Result<Duration> {
+        let left = self.left();
         if left.is_zero() {
             Err(self.timed_out(phase))
         } else {
             Ok(left)
-        }
-    }
-
-    /// Time left, zero once spent.
-    pub(crate) fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
-    }
-
-    /// This budget, ending no later than `at_most` from now.
-    pub(crate) fn capped(&self, at_most: Duration) -> Budget {
-        let deadline = self.deadline.min(Instant::now() + at_most);
-        Budget {
-            deadline,
-            timeout: deadline.saturating_duration_since(Instant::now()),
         }
     }
 }
@@ -151,7 +131,7 @@ pub(crate) struct HaSession {
 impl HaSession {
     /// Connects and authenticates within `budget`; a failed session is dropped at once
     /// when the budget is spent.
-    pub(crate) fn open(config: &HaConfig, budget: Budget) -> Result<HaSession> {
+    pub(crate) fn open(config: &HaConfig, budget: &Deadline) -> Result<HaSession> {
         let timer = Timer::start(&SCOPE, "auth");
         let name = format!("ha-{}", NEXT_SESSION.fetch_add(1, Ordering::Relaxed));
         debug_line!(
@@ -160,7 +140,7 @@ impl HaSession {
             debug::redact_url(config.ws_url())
         );
         let conn =
-            crate::connections::core().open(config.ws_url(), budget.left(Phase::Connect)?)?;
+            crate::connections::core().open(config.ws_url(), budget.left_in(Phase::Connect)?)?;
         let mut session = HaSession {
             conn,
             name,
@@ -190,23 +170,19 @@ impl HaSession {
     }
 
     /// Closes the connection within what is left of `budget` (at most 200 ms), quietly.
-    pub(crate) fn close(self, budget: Budget) {
-        self.conn.close(budget.remaining().min(CLOSE_TIMEOUT), None);
+    pub(crate) fn close(self, budget: &Deadline) {
+        self.conn.close(budget.left().min(CLOSE_TIMEOUT), None);
     }
 
     /// The auth exchange; returns Home Assistant's version.
-    fn authenticate(&mut self, budget: Budget) -> Result<String> {
+    fn authenticate(&mut self, budget: &Deadline) -> Result<String> {
         match self.read(budget)? {
             HaMessage::AuthRequired => {}
             other => return Err(self.unexpected("auth_required", other.kind())),
         }
         debug_line!(SCOPE, "Authenticating (session={})", self.name);
         let auth = serde_json::json!({"type": "auth", "access_token": self.config.token()});
-        self.conn.send(
-            Message::Text(auth.to_string()),
-            budget.deadline,
-            budget.timeout,
-        )?;
+        self.conn.send(Message::Text(auth.to_string()), budget)?;
         match self.read(budget)? {
             HaMessage::AuthOk { ha_version } => Ok(version_or_placeholder(ha_version)),
             HaMessage::AuthInvalid { message } => Err(Error::AuthFailed {
@@ -226,9 +202,9 @@ impl HaSession {
 
     /// Reads the next message within `budget`. Everything Home Assistant sends passes the
     /// redaction of secrets here, before any of it can reach an envelope or a log line.
-    fn read(&mut self, budget: Budget) -> Result<HaMessage> {
-        budget.left(Phase::Receive)?;
-        match self.conn.receive(budget.deadline, budget.timeout)? {
+    fn read(&mut self, budget: &Deadline) -> Result<HaMessage> {
+        budget.left_in(Phase::Receive)?;
+        match self.conn.receive(budget)? {
             Message::Text(text) => HaMessage::parse(&scrub_json(text)).map_err(|e| match e {
                 Unreadable::NotAMessage => self.unexpected("a JSON message", "<not json>"),
                 Unreadable::NoId(kind) => self.unexpected("a message with an id", &kind),
@@ -238,7 +214,7 @@ impl HaSession {
     }
 
     /// Sends `command` with the next id; from then on it is never sent again.
-    pub(crate) fn send(&mut self, command: &Command, budget: Budget) -> Result<u64> {
+    pub(crate) fn send(&mut self, command: &Command, budget: &Deadline) -> Result<u64> {
         crate::connections::admit_command()?;
         let id = self.next_id;
         self.next_id += 1;
@@ -254,8 +230,7 @@ impl HaSession {
             fields: &command.fields,
         })
         .map_err(|e| Error::invalid_parameter("command", &format!("cannot be serialized ({e})")))?;
-        self.conn
-            .send(Message::Text(text), budget.deadline, budget.timeout)?;
+        self.conn.send(Message::Text(text), budget)?;
         bump(&COMMANDS);
         Ok(id)
     }
@@ -264,7 +239,7 @@ impl HaSession {
     pub(crate) fn exchange(
         &mut self,
         command: &Command,
-        budget: Budget,
+        budget: &Deadline,
     ) -> Result<(u64, HaMessage)> {
         let timer = Timer::start(&SCOPE, "command");
         let id = self.send(command, budget)?;
@@ -287,7 +262,7 @@ impl HaSession {
     /// the connection. Everything else is kept in the backlog, in arrival order.
     pub(crate) fn wait(
         &mut self,
-        budget: Budget,
+        budget: &Deadline,
         wanted: impl Fn(&HaMessage) -> bool,
     ) -> Result<HaMessage> {
         if let Some(found) = self.backlog.take(&wanted) {

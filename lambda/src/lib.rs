@@ -58,13 +58,13 @@ pub type RawEvent = Box<serde_json::value::RawValue>;
 /// ```
 pub async fn invoke(
     function: Function,
-    event: LambdaEvent<Value>,
-) -> Result<Value, lambda_runtime::Error> {
+    event: LambdaEvent<RawEvent>,
+) -> Result<gateway::Envelope, lambda_runtime::Error> {
     let (payload, context) = event.into_parts();
     let invocation = Invocation::from_context(&context);
     let span = tracing::Span::current();
     let envelope = tokio::task::spawn_blocking(move || {
-        span.in_scope(|| function.handle(payload, &invocation))
+        span.in_scope(|| function.answer(payload.get(), &invocation))
     })
     .await?;
     Ok(envelope)

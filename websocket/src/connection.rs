@@ -6,6 +6,7 @@ use tungstenite::error::ProtocolError;
 use tungstenite::protocol::Role;
 use tungstenite::WebSocket;
 
+use contract::Deadline;
 use debug::SecretGuard;
 
 use crate::error::{Error, Phase, Result};
@@ -86,15 +87,15 @@ impl Connection {
         result
     }
 
-    /// Writes one message and flushes it by `deadline`; a timeout reports `timeout`, the
-    /// operation's whole budget. Any failure breaks the connection: the message was not
+    /// Writes one message and flushes it by `deadline`; a timeout reports the deadline's
+    /// budget, the operation's whole. Any failure breaks the connection: the message was not
     /// delivered, and no later write can complete it.
-    pub fn send(&mut self, message: Message, deadline: Instant, timeout: Duration) -> Result<()> {
+    pub fn send(&mut self, message: Message, deadline: &Deadline) -> Result<()> {
         let ws = self.socket()?;
-        ws.get_mut().set_deadline(deadline);
+        ws.get_mut().set_deadline(deadline.at());
         let result = ws
             .send(message.into_frame())
-            .map_err(|e| socket_error(e, Phase::Send, timeout, 0));
+            .map_err(|e| socket_error(e, Phase::Send, deadline.budget(), 0));
         if result.is_err() {
             self.broken = true;
         }
@@ -102,12 +103,12 @@ impl Connection {
     }
 
     /// Waits until `deadline` for the next data message. Pings are answered on the way. A
-    /// timeout reports `timeout`, the operation's whole budget; a message only partly read
+    /// timeout reports the deadline's budget, the operation's whole; a message only partly read
     /// when it fired is kept and completed by the next receive. A read that would pass the
     /// process's [`HeldBytes`] budget drops the connection ([`Error::HeldBytesExceeded`]).
-    pub fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Message> {
-        self.socket()?.get_mut().set_deadline(deadline);
-        let result = self.read_data(timeout);
+    pub fn receive(&mut self, deadline: &Deadline) -> Result<Message> {
+        self.socket()?.get_mut().set_deadline(deadline.at());
+        let result = self.read_data(deadline.budget());
         self.note(result)
     }
 

@@ -9,6 +9,8 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 use tungstenite::protocol::WebSocketConfig;
 
+use contract::Deadline;
+
 use crate::config::ManagerConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Phase, Result};
@@ -134,16 +136,16 @@ impl WebSocketCore {
         update(&mut self.books.lock().stats);
     }
 
-    /// Opens a connection within `timeout` (not registered, not rate limited: the caller
-    /// owns it and accounts for it).
-    fn dial(&self, url: &str, timeout: Duration, deadline: Instant) -> Result<Connection> {
+    /// Opens a connection by `deadline` (not registered, not rate limited: the caller owns
+    /// it and accounts for it).
+    fn dial(&self, url: &str, deadline: &Deadline) -> Result<Connection> {
         let parsed = parse_url(url)?;
         let secrets = transport::url_secrets(&parsed);
         let redacted = redact_url(url);
         debug_line!(
             SCOPE,
             "Connecting to WebSocket (url={redacted}, timeout={})",
-            debug::seconds(timeout)
+            debug::seconds(deadline.budget())
         );
         let tls = if parsed.scheme() == "wss" {
             Some(self.trust.context()?)
@@ -153,7 +155,6 @@ impl WebSocketCore {
         let max = self.books.lock().config.max_message_size;
         let ws = transport::open(&Dial {
             url: &parsed,
-            timeout,
             deadline,
             tls: tls.as_ref(),
             config: WebSocketConfig::default()
@@ -187,9 +188,7 @@ impl WebSocketCore {
     /// # Ok::<(), websocket::Error>(())
     /// ```
     pub fn open(&self, url: &str, timeout: Duration) -> Result<Connection> {
-        self.admitted("connect", || {
-            self.dial(url, timeout, Instant::now() + timeout)
-        })
+        self.admitted("connect", || self.dial(url, &Deadline::after(timeout)))
     }
 
     /// Opens a connection and registers it; the handle names it in later calls.
@@ -202,10 +201,10 @@ impl WebSocketCore {
     /// ```
     pub fn connect(&self, url: &str, timeout: Duration) -> Result<ConnectionHandle> {
         self.admitted("connect", || {
-            let deadline = Instant::now() + timeout;
+            let deadline = Deadline::after(timeout);
             let max = self.books.lock().config.max_connections;
             let reservation = self.registry.reserve(max)?;
-            let connection = self.dial(url, timeout, deadline)?;
+            let connection = self.dial(url, &deadline)?;
             let handle = reservation.fill(connection, timeout);
             debug_line!(SCOPE, "Connected (connection={handle})");
             Ok(handle)
@@ -218,16 +217,15 @@ impl WebSocketCore {
         &self,
         handle: &str,
         slot: Slot,
-        timeout: Duration,
-        deadline: Instant,
+        deadline: &Deadline,
         body: impl FnOnce(&mut Connection) -> Result<T>,
     ) -> Result<T> {
         let mut guard = slot
             .connection
-            .try_lock_until(deadline)
+            .try_lock_until(deadline.at())
             .ok_or(Error::Timeout {
                 phase: Phase::WaitForConnection,
-                after: timeout,
+                after: deadline.budget(),
             })?;
         let connection = guard
             .as_mut()
@@ -261,9 +259,9 @@ impl WebSocketCore {
                 message.kind(),
                 message.len()
             );
-            let deadline = Instant::now() + timeout;
-            self.with_connection(handle, slot, timeout, deadline, |conn| {
-                conn.send(message, deadline, timeout)
+            let deadline = Deadline::after(timeout);
+            self.with_connection(handle, slot, &deadline, |conn| {
+                conn.send(message, &deadline)
             })?;
             self.record(|s| s.messages_sent_count += 1);
             Ok(())
@@ -281,16 +279,15 @@ impl WebSocketCore {
     /// ```
     pub fn receive(&self, handle: &str, timeout: Duration) -> Result<Message> {
         self.admitted("receive", || {
-            let deadline = Instant::now() + timeout;
+            let deadline = Deadline::after(timeout);
             let slot = self.registry.lookup(handle)?;
             debug_line!(
                 SCOPE,
                 "Waiting for message (connection={handle}, timeout={})",
                 debug::seconds(timeout)
             );
-            let message = self.with_connection(handle, slot, timeout, deadline, |conn| {
-                conn.receive(deadline, timeout)
-            })?;
+            let message =
+                self.with_connection(handle, slot, &deadline, |conn| conn.receive(&deadline))?;
             self.record(|s| s.messages_received_count += 1);
             debug_line!(
                 SCOPE,
@@ -325,16 +322,16 @@ impl WebSocketCore {
                 .registry
                 .remove(handle)
                 .ok_or_else(|| crate::registry::no_connection(handle))?;
-            let deadline = Instant::now() + budget;
+            let deadline = Deadline::after(budget);
             // A connection busy in another thread closes when that thread lets go of it.
-            if let Some(mut guard) = slot.connection.try_lock_until(deadline) {
+            if let Some(mut guard) = slot.connection.try_lock_until(deadline.at()) {
                 if let Some(conn) = guard.take() {
                     debug_line!(
                         SCOPE,
                         "Closing connection (connection={handle}, url={})",
                         conn.url()
                     );
-                    conn.close(deadline.saturating_duration_since(Instant::now()), frame);
+                    conn.close(deadline.left(), frame);
                 }
             }
             Ok(())
@@ -357,9 +354,9 @@ impl WebSocketCore {
     pub fn request(&self, url: &str, message: Message, timeout: Duration) -> Result<Message> {
         self.admitted("request", || {
             self.check_size(&message)?;
-            let deadline = Instant::now() + timeout;
+            let deadline = Deadline::after(timeout);
             let timer = Timer::start(&SCOPE, "connect");
-            let mut conn = self.dial(url, timeout, deadline)?;
+            let mut conn = self.dial(url, &deadline)?;
             timer.finish();
             debug_line!(
                 SCOPE,
@@ -369,24 +366,19 @@ impl WebSocketCore {
                 message.len()
             );
             let timer = Timer::start(&SCOPE, "send");
-            let sent = conn.send(message, deadline, timeout);
+            let sent = conn.send(message, &deadline);
             timer.finish();
             let exchange = sent.and_then(|()| {
                 self.record(|s| s.messages_sent_count += 1);
                 let timer = Timer::start(&SCOPE, "receive");
-                let reply = conn.receive(deadline, timeout);
+                let reply = conn.receive(&deadline);
                 timer.finish();
                 reply
             });
             let close_budget = match &exchange {
                 // The budget is spent: drop the socket without a closing handshake.
                 Err(Error::Timeout { .. }) => Duration::ZERO,
-                _ => self
-                    .books
-                    .lock()
-                    .config
-                    .close_timeout
-                    .min(deadline.saturating_duration_since(Instant::now())),
+                _ => self.books.lock().config.close_timeout.min(deadline.left()),
             };
             let timer = Timer::start(&SCOPE, "close");
             conn.close(close_budget, None);
@@ -432,13 +424,12 @@ impl WebSocketCore {
         if let Some(t) = timeout {
             budget = budget.min(t);
         }
-        let deadline = Instant::now() + budget;
+        let deadline = Deadline::after(budget);
         for slot in self.registry.drain() {
-            let left = deadline.saturating_duration_since(Instant::now());
             // A connection busy in another thread is dropped when that thread lets go of it.
-            if let Some(mut guard) = slot.connection.try_lock_for(left) {
+            if let Some(mut guard) = slot.connection.try_lock_until(deadline.at()) {
                 if let Some(conn) = guard.take() {
-                    conn.close(deadline.saturating_duration_since(Instant::now()), None);
+                    conn.close(deadline.left(), None);
                 }
             }
         }

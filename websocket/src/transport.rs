@@ -6,8 +6,9 @@
 
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use contract::Deadline;
 use debug::Timer;
 use tungstenite::handshake::HandshakeError;
 use tungstenite::protocol::WebSocketConfig;
@@ -67,25 +68,25 @@ pub(crate) fn url_secrets(url: &Url) -> Vec<debug::SecretGuard> {
         .collect()
 }
 
-/// Everything [`open`] needs besides the URL.
+/// Everything [`open`] needs: the URL, the deadline (the ground floor's), TLS, limits.
 pub(crate) struct Dial<'a> {
     pub url: &'a Url,
-    pub timeout: Duration,
-    pub deadline: Instant,
+    pub deadline: &'a Deadline,
     pub tls: Option<&'a openssl::ssl::SslContext>,
     pub config: WebSocketConfig,
 }
 
 impl Dial<'_> {
+    /// The timeout error of the operation's budget in `phase`.
     fn timeout(&self, phase: Phase) -> Error {
         Error::Timeout {
             phase,
-            after: self.timeout,
+            after: self.deadline.budget(),
         }
     }
 
     fn left(&self, phase: Phase) -> Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
+        let left = self.deadline.left();
         if left.is_zero() {
             Err(self.timeout(phase))
         } else {
@@ -94,7 +95,7 @@ impl Dial<'_> {
     }
 
     fn expired(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.deadline.expired()
     }
 }
 
@@ -113,7 +114,7 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     // Small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
     let peer = tcp.peer_addr().unwrap_or_else(|_| first_address(&addrs));
-    let tcp = DeadlineTcp::new(tcp, dial.deadline).map_err(|source| Error::Connect {
+    let tcp = DeadlineTcp::new(tcp, dial.deadline.at()).map_err(|source| Error::Connect {
         addr: Box::new(peer),
         source,
     })?;
@@ -181,7 +182,7 @@ fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
     let mut last = None;
     for addr in addrs {
         dial.left(Phase::Connect)?;
-        match crate::stream::connect(addr, dial.deadline) {
+        match crate::stream::connect(addr, dial.deadline.at()) {
             Ok(tcp) => return Ok(tcp),
             Err(e) if is_timeout(&e) || dial.expired() => return Err(dial.timeout(Phase::Connect)),
             Err(e) => last = Some((*addr, e)),
