@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use debug::{debug_line, redact_url, CorrelationId, Timer};
 use interface::{
-    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Expect, JsonMessage,
-    Operation, Outcome, Payload, ReceiveParams, Received, RequestParams, ResetDone, ResetParams,
-    Response, SendParams, Sent, Timeout,
+    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Expect, Headers,
+    JsonMessage, Operation, Outcome, Payload, ReceiveParams, Received, RequestParams, ResetDone,
+    ResetParams, Response, SendParams, Sent, Subprotocols, Timeout,
 };
 use once_cell::sync::Lazy;
 use serde_json::Value;
-use websocket::{ConnectionHandle, Message, Phase, Stats, WebSocketCore};
+use websocket::{ConnectOptions, ConnectionHandle, Message, Phase, Stats, WebSocketCore};
 
 use crate::Envelope;
 use crate::Reply;
@@ -195,9 +195,36 @@ impl Gateway {
         timeout: Duration,
         correlation_id: Option<&str>,
     ) -> Result<Connected> {
+        self.connect_with(url, timeout, &ConnectOptions::default(), correlation_id)
+    }
+
+    /// [`Gateway::connect`] with headers and subprotocols for the handshake; the answer's
+    /// `subprotocol` is the one the server chose. Header values are secrets: they reach no
+    /// log line or envelope, also when a server reflects them.
+    ///
+    /// ```no_run
+    /// use gateway::{ConnectOptions, Gateway};
+    /// let options = ConnectOptions::default()
+    ///     .header("Authorization", "Bearer sk-…")
+    ///     .header("OpenAI-Beta", "realtime=v1")
+    ///     .subprotocol("realtime");
+    /// let c = Gateway::global().connect_with("wss://api.example.com/v1/realtime", gateway::DEFAULT_TIMEOUT, &options, None)?;
+    /// assert_eq!(c.subprotocol.as_deref(), Some("realtime"));
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn connect_with(
+        &self,
+        url: &str,
+        timeout: Duration,
+        options: &ConnectOptions,
+        correlation_id: Option<&str>,
+    ) -> Result<Connected> {
+        options.check()?;
         let params = ConnectParams {
             url: url.to_owned(),
             timeout: Timeout::new(timeout)?,
+            headers: Headers(options.headers.clone()),
+            subprotocols: Subprotocols(options.subprotocols.clone()),
             correlation_id: given(correlation_id)?,
         };
         let given = params.correlation_id.clone();
@@ -306,6 +333,8 @@ impl Gateway {
             payload: Payload::Json(JsonMessage::new(message)?),
             expect: Expect::Json,
             timeout: Timeout::new(timeout)?,
+            headers: Headers::default(),
+            subprotocols: Subprotocols::default(),
             correlation_id: given(correlation_id)?,
         };
         let given = params.correlation_id.clone();

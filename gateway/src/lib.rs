@@ -46,7 +46,8 @@ pub use interface::{
     Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
 };
 pub use websocket::{
-    ConnectionHandle, ManagerConfig, Message, Phase, Stats, WebSocketCore, DEFAULT_MAX_MESSAGE_SIZE,
+    ConnectOptions, ConnectionHandle, ManagerConfig, Message, Phase, Stats, WebSocketCore,
+    DEFAULT_MAX_MESSAGE_SIZE,
 };
 
 /// Result of every gateway call.

@@ -48,7 +48,8 @@ pub fn run(
 ///
 /// ```no_run
 /// use interface::{connect, ConnectParams, Timeout};
-/// let params = ConnectParams { url: "ws://127.0.0.1:8765".into(), timeout: Timeout::default(), correlation_id: None };
+/// let params = ConnectParams { url: "ws://127.0.0.1:8765".into(), timeout: Timeout::default(),
+///     headers: Default::default(), subprotocols: Default::default(), correlation_id: None };
 /// let c = connect(websocket::WebSocketCore::global(), params, &debug::CorrelationId::generate())?;
 /// # Ok::<(), interface::Error>(())
 /// ```
@@ -57,12 +58,13 @@ pub fn connect(
     params: ConnectParams,
     correlation_id: &CorrelationId,
 ) -> Result<Connected> {
-    let ConnectParams { url, timeout, .. } = params;
-    let connection = core.connect(&url, timeout.get())?;
+    let options = crate::params::handshake(&params.headers, &params.subprotocols);
+    let opened = core.connect_with(&params.url, params.timeout.get(), &options)?;
     Ok(Connected {
-        connection,
+        connection: opened.handle,
         correlation_id: correlation_id.as_str().to_owned(),
-        url: redact_url(&url),
+        url: redact_url(&params.url),
+        subprotocol: opened.subprotocol,
     })
 }
 
@@ -144,6 +146,7 @@ pub fn request(
     params: RequestParams,
     correlation_id: &CorrelationId,
 ) -> Result<Response> {
+    let options = crate::params::handshake(&params.headers, &params.subprotocols);
     let RequestParams {
         url,
         payload,
@@ -152,7 +155,7 @@ pub fn request(
         ..
     } = params;
     log_payload("request", &payload);
-    let reply = core.request(&url, payload.into_message(), timeout.get())?;
+    let reply = core.request_with(&url, payload.into_message(), timeout.get(), &options)?;
     let content = Content::expect(reply, expect)?;
     log_content("request", &content);
     Ok(Response {

@@ -8,7 +8,7 @@ use websocket::ConnectionHandle;
 
 use crate::content::{Base64, Expect, Payload};
 use crate::error::{Error, Result};
-use crate::params::{from_event_text, JsonMessage, Timeout};
+use crate::params::{from_event_text, Headers, JsonMessage, Subprotocols, Timeout};
 
 /// The `operation` of an event given as text, read without building the rest.
 ///
@@ -82,6 +82,12 @@ pub struct ConnectParams {
     /// Bound on the whole connect (default 10 s).
     #[serde(default)]
     pub timeout: Timeout,
+    /// Extra headers of the upgrade request (default none); values are secrets.
+    #[serde(default)]
+    pub headers: Headers,
+    /// Subprotocols offered (default none); the server must choose one of them.
+    #[serde(default)]
+    pub subprotocols: Subprotocols,
     /// The caller's id for this request's log lines.
     #[serde(default)]
     pub correlation_id: Option<CorrelationId>,
@@ -174,6 +180,10 @@ pub struct RequestParams {
     pub expect: Expect,
     /// Bound on the whole exchange (default 10 s).
     pub timeout: Timeout,
+    /// Extra headers of the upgrade request (default none); values are secrets.
+    pub headers: Headers,
+    /// Subprotocols offered (default none).
+    pub subprotocols: Subprotocols,
     /// The caller's id for this request's log lines.
     pub correlation_id: Option<CorrelationId>,
 }
@@ -193,6 +203,10 @@ struct RequestFields {
     #[serde(default)]
     timeout: Timeout,
     #[serde(default)]
+    headers: Headers,
+    #[serde(default)]
+    subprotocols: Subprotocols,
+    #[serde(default)]
     correlation_id: Option<CorrelationId>,
 }
 
@@ -204,6 +218,8 @@ impl TryFrom<RequestFields> for RequestParams {
             payload: Payload::from_fields(f.message, f.text, f.binary)?,
             expect: f.expect,
             timeout: f.timeout,
+            headers: f.headers,
+            subprotocols: f.subprotocols,
             correlation_id: f.correlation_id,
         })
     }

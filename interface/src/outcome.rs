@@ -29,6 +29,9 @@ pub struct Connected {
     pub correlation_id: String,
     /// The URL without credentials or query string.
     pub url: String,
+    /// The subprotocol the server chose (absent when none was offered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subprotocol: Option<String>,
 }
 
 /// `send` succeeded.

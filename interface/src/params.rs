@@ -247,3 +247,81 @@ fn problem(text: &str) -> String {
         _ => "has the wrong type".to_owned(),
     }
 }
+
+/// Extra headers of an upgrade request, read from a JSON object of strings and checked
+/// ([`websocket::ConnectOptions::check`]). `Debug` shows names only: values are secrets.
+///
+/// ```
+/// let h: interface::Headers = serde_json::from_str(r#"{"Authorization": "Bearer x"}"#).unwrap();
+/// assert_eq!(h.0[0].0, "Authorization");
+/// assert!(serde_json::from_str::<interface::Headers>(r#"{"Host": "x"}"#).is_err());
+/// assert!(serde_json::from_str::<interface::Headers>(r#"{"X-A": 1}"#).is_err());
+/// assert!(!format!("{h:?}").contains("Bearer"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_tuple("Headers").field(&names).finish()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Headers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("must be an object of strings"))?;
+        let mut headers = Vec::with_capacity(map.len());
+        for (name, value) in map {
+            let serde_json::Value::String(value) = value else {
+                return Err(serde::de::Error::custom("must be an object of strings"));
+            };
+            headers.push((name, value));
+        }
+        let mut options = websocket::ConnectOptions::default();
+        options.headers = headers;
+        checked(&options)?;
+        Ok(Headers(options.headers))
+    }
+}
+
+/// Subprotocols offered, read from a JSON array of tokens.
+///
+/// ```
+/// let s: interface::Subprotocols = serde_json::from_str(r#"["realtime", "json"]"#).unwrap();
+/// assert_eq!(s.0, ["realtime", "json"]);
+/// assert!(serde_json::from_str::<interface::Subprotocols>(r#"["a b"]"#).is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subprotocols(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Subprotocols {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let subprotocols = Vec::<String>::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("must be an array of strings"))?;
+        let mut options = websocket::ConnectOptions::default();
+        options.subprotocols = subprotocols;
+        checked(&options)?;
+        Ok(Subprotocols(options.subprotocols))
+    }
+}
+
+fn checked<E: serde::de::Error>(options: &websocket::ConnectOptions) -> std::result::Result<(), E> {
+    match options.check() {
+        Ok(()) => Ok(()),
+        Err(websocket::Error::InvalidOption(problem)) => Err(E::custom(&problem.problem)),
+        Err(other) => Err(E::custom(other)),
+    }
+}
+
+/// The handshake options of `headers` and `subprotocols`.
+pub(crate) fn handshake(
+    headers: &Headers,
+    subprotocols: &Subprotocols,
+) -> websocket::ConnectOptions {
+    let mut options = websocket::ConnectOptions::default();
+    options.headers = headers.0.clone();
+    options.subprotocols = subprotocols.0.clone();
+    options
+}

@@ -1,8 +1,9 @@
 //! The real runtime loop with every debug and timing line on, in the text and the JSON log
 //! formats: servers that reflect our secrets into every string they send — Home Assistant's
 //! `ha_version`, results (values and keys), error codes and messages, template output, a
-//! close reason; a generic server echoing the `?token=` of its URL into a non-JSON reply and
-//! a close reason — leak them into no envelope and no log line.
+//! close reason; a generic server echoing the `?token=` of its URL and every header it got
+//! (`Authorization` included) into a reply and a close reason — leak them into no envelope
+//! and no log line.
 
 mod support;
 
@@ -14,6 +15,7 @@ use support::Runtime;
 
 const TOKEN: &str = "reflected-token-SECRET-31337";
 const URL_TOKEN: &str = "url-query-SECRET-4711";
+const HEADER_SECRET: &str = "Bearer header-SECRET-0042";
 const SCOPES: [&str; 5] = ["LAMBDA", "HA", "GATEWAY", "INTERFACE", "WEBSOCKET"];
 
 fn run(format: &str) {
@@ -53,7 +55,7 @@ fn run(format: &str) {
         json!({"operation": "ha_command", "command": {"type": "close_me"}}),
         json!({"operation": "ha_get_config"}),
         json!({"operation": "request", "url": generic, "message": {"type": "hello"}, "expect": "json"}),
-        json!({"operation": "connect", "url": generic}),
+        json!({"operation": "connect", "url": generic, "headers": {"Authorization": HEADER_SECRET}}),
     ];
     let mut answers: Vec<Value> = events.iter().map(|e| runtime.invoke(e).0).collect();
     let handle = answers
@@ -78,7 +80,7 @@ fn run(format: &str) {
         .map(Value::to_string)
         .collect::<Vec<_>>()
         .join("\n");
-    for secret in [TOKEN, URL_TOKEN] {
+    for secret in [TOKEN, URL_TOKEN, "header-SECRET-0042"] {
         assert!(
             !all.contains(secret),
             "{format}: an envelope holds {secret}:\n{all}"

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use tungstenite::WebSocket;
 
 pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
-pub use reflect::reflector;
+pub use reflect::{reflector, reflector_choosing};
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
 pub use stalls::{
     large_text_reply, one_byte_short, shrink_receive_buffer, StallAfter, StalledReader,

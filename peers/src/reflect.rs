@@ -20,13 +20,37 @@ use crate::server::Server;
 /// let server = peers::reflector().unwrap();
 /// assert!(server.url().starts_with("ws://127.0.0.1:"));
 /// ```
-#[allow(clippy::result_large_err)]
 pub fn reflector() -> std::io::Result<Server> {
+    reflector_choosing(None)
+}
+
+/// [`reflector`] that answers an offer of subprotocols with `choice` — or, when `None`, with
+/// the first one offered.
+///
+/// ```
+/// let server = peers::reflector_choosing(Some("not-offered")).unwrap();
+/// assert!(server.url().starts_with("ws://127.0.0.1:"));
+/// ```
+#[allow(clippy::result_large_err)]
+pub fn reflector_choosing(choice: Option<&'static str>) -> std::io::Result<Server> {
     Server::start(
         "ws",
-        Arc::new(|stream: TcpStream| {
+        Arc::new(move |stream: TcpStream| {
             let mut seen = String::new();
-            let callback = |request: &Request, response: Response| {
+            let callback = |request: &Request, mut response: Response| {
+                let offered = request
+                    .headers()
+                    .get("Sec-WebSocket-Protocol")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+                    .map(|first| first.trim().to_owned());
+                if let Some(chosen) = choice.map(str::to_owned).or(offered) {
+                    if let Ok(value) = chosen.parse() {
+                        response
+                            .headers_mut()
+                            .insert("Sec-WebSocket-Protocol", value);
+                    }
+                }
                 seen.push_str(&request.uri().to_string());
                 for (name, value) in request.headers() {
                     seen.push_str(&format!(

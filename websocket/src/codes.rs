@@ -44,7 +44,10 @@ pub const ALL: &[ErrorCode] = &[
 pub fn code_of(e: &Error) -> ErrorCode {
     use Error as W;
     match e {
-        W::InvalidUrl { .. } | W::InvalidCertificate { .. } => shared::INVALID_PARAMETER,
+        W::InvalidUrl { .. } | W::InvalidCertificate { .. } | W::InvalidOption(_) => {
+            shared::INVALID_PARAMETER
+        }
+        W::SubprotocolRefused { .. } => WEBSOCKET_CONNECT_FAILED,
         W::Timeout { .. } => WEBSOCKET_TIMEOUT,
         W::Resolve(_) | W::Connect { .. } | W::UpgradeRefused { .. } => WEBSOCKET_CONNECT_FAILED,
         W::Upgrade { .. } | W::UpgradeTooLarge { .. } => WEBSOCKET_CONNECT_FAILED,
@@ -70,6 +73,7 @@ fn details_of(e: &Error, details: &mut Map<String, Value>) {
     match e {
         W::InvalidUrl { .. } => put("parameter", "url".into()),
         W::InvalidCertificate { .. } => put("parameter", "certificate".into()),
+        W::InvalidOption(problem) => put("parameter", problem.parameter.into()),
         W::Timeout { phase, after } => {
             put("phase", phase.as_str().into());
             put("timeout_seconds", after.as_secs_f64().into());

@@ -42,21 +42,34 @@ pub struct Connection {
     /// The URL's credentials and query values, registered while the connection lives so a
     /// server reflecting them is redacted — in its text messages too.
     secrets: Vec<SecretGuard>,
+    /// The subprotocol the server chose.
+    subprotocol: Option<String>,
 }
 
 impl Connection {
-    pub(crate) fn new(ws: WebSocket<Stream>, url: String, secrets: Vec<SecretGuard>) -> Self {
+    pub(crate) fn new(
+        ws: WebSocket<Stream>,
+        url: String,
+        secrets: Vec<SecretGuard>,
+        subprotocol: Option<String>,
+    ) -> Self {
         Connection {
             ws: Some(ws),
             url,
             broken: false,
             secrets,
+            subprotocol,
         }
     }
 
     /// The URL it was opened with, without credentials, query or fragment.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The subprotocol the server chose in the handshake, if one was offered.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
     }
 
     /// Whether an earlier error made the connection unusable.

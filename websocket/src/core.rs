@@ -15,6 +15,7 @@ use crate::config::ManagerConfig;
 use crate::connection::Connection;
 use crate::error::{Error, Phase, Result};
 use crate::message::{CloseFrame, Message};
+use crate::options::ConnectOptions;
 use crate::registry::{ConnectionHandle, Registry, Slot};
 use crate::stats::Stats;
 use crate::tls::Trust;
@@ -54,6 +55,16 @@ pub struct WebSocketCore {
     books: Mutex<Books>,
     registry: Registry,
     trust: Trust,
+}
+
+/// A connection [`WebSocketCore::connect_with`] opened: its handle, and the subprotocol the
+/// server chose (`None` when none was offered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The connection's handle.
+    pub handle: ConnectionHandle,
+    /// The subprotocol the server chose.
+    pub subprotocol: Option<String>,
 }
 
 static GLOBAL: Lazy<Arc<WebSocketCore>> =
@@ -138,9 +149,17 @@ impl WebSocketCore {
 
     /// Opens a connection by `deadline` (not registered, not rate limited: the caller owns
     /// it and accounts for it).
-    fn dial(&self, url: &str, deadline: &Deadline) -> Result<Connection> {
+    fn dial(&self, url: &str, deadline: &Deadline, options: &ConnectOptions) -> Result<Connection> {
         let parsed = parse_url(url)?;
-        let secrets = transport::url_secrets(&parsed);
+        options.check()?;
+        let mut secrets = transport::url_secrets(&parsed);
+        // Header values are secrets (Authorization: Bearer …), also when a server reflects them.
+        secrets.extend(
+            options
+                .headers
+                .iter()
+                .map(|(_, value)| debug::register_secret(value)),
+        );
         let redacted = redact_url(url);
         debug_line!(
             SCOPE,
@@ -153,16 +172,17 @@ impl WebSocketCore {
             None
         };
         let max = self.books.lock().config.max_message_size;
-        let ws = transport::open(&Dial {
+        let (ws, subprotocol) = transport::open(&Dial {
             url: &parsed,
             deadline,
             tls: tls.as_ref(),
             config: WebSocketConfig::default()
                 .max_message_size(Some(max))
                 .max_frame_size(Some(max)),
+            options,
         })?;
         self.record(|s| s.connections_count += 1);
-        Ok(Connection::new(ws, redacted, secrets))
+        Ok(Connection::new(ws, redacted, secrets, subprotocol))
     }
 
     /// Checks a message against the size limit before it is sent.
@@ -188,7 +208,19 @@ impl WebSocketCore {
     /// # Ok::<(), websocket::Error>(())
     /// ```
     pub fn open(&self, url: &str, timeout: Duration) -> Result<Connection> {
-        self.admitted("connect", || self.dial(url, &Deadline::after(timeout)))
+        self.open_with(url, timeout, &ConnectOptions::default())
+    }
+
+    /// [`WebSocketCore::open`] with headers and subprotocols for the handshake.
+    pub fn open_with(
+        &self,
+        url: &str,
+        timeout: Duration,
+        options: &ConnectOptions,
+    ) -> Result<Connection> {
+        self.admitted("connect", || {
+            self.dial(url, &Deadline::after(timeout), options)
+        })
     }
 
     /// Opens a connection and registers it; the handle names it in later calls.
@@ -200,14 +232,38 @@ impl WebSocketCore {
     /// # Ok::<(), websocket::Error>(())
     /// ```
     pub fn connect(&self, url: &str, timeout: Duration) -> Result<ConnectionHandle> {
+        self.connect_with(url, timeout, &ConnectOptions::default())
+            .map(|opened| opened.handle)
+    }
+
+    /// [`WebSocketCore::connect`] with headers and subprotocols for the handshake; answers
+    /// the handle and the subprotocol the server chose.
+    ///
+    /// ```no_run
+    /// use websocket::{ConnectOptions, WebSocketCore};
+    /// let options = ConnectOptions::default().header("Authorization", "Bearer …").subprotocol("realtime");
+    /// let opened = WebSocketCore::global().connect_with("wss://example.com/v1", std::time::Duration::from_secs(5), &options)?;
+    /// assert_eq!(opened.subprotocol.as_deref(), Some("realtime"));
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn connect_with(
+        &self,
+        url: &str,
+        timeout: Duration,
+        options: &ConnectOptions,
+    ) -> Result<Opened> {
         self.admitted("connect", || {
             let deadline = Deadline::after(timeout);
             let max = self.books.lock().config.max_connections;
             let reservation = self.registry.reserve(max)?;
-            let connection = self.dial(url, &deadline)?;
+            let connection = self.dial(url, &deadline, options)?;
+            let subprotocol = connection.subprotocol().map(str::to_owned);
             let handle = reservation.fill(connection, timeout);
             debug_line!(SCOPE, "Connected (connection={handle})");
-            Ok(handle)
+            Ok(Opened {
+                handle,
+                subprotocol,
+            })
         })
     }
 
@@ -352,11 +408,22 @@ impl WebSocketCore {
     /// # Ok::<(), websocket::Error>(())
     /// ```
     pub fn request(&self, url: &str, message: Message, timeout: Duration) -> Result<Message> {
+        self.request_with(url, message, timeout, &ConnectOptions::default())
+    }
+
+    /// [`WebSocketCore::request`] with headers and subprotocols for the handshake.
+    pub fn request_with(
+        &self,
+        url: &str,
+        message: Message,
+        timeout: Duration,
+        options: &ConnectOptions,
+    ) -> Result<Message> {
         self.admitted("request", || {
             self.check_size(&message)?;
             let deadline = Deadline::after(timeout);
             let timer = Timer::start(&SCOPE, "connect");
-            let mut conn = self.dial(url, &deadline)?;
+            let mut conn = self.dial(url, &deadline, options)?;
             timer.finish();
             debug_line!(
                 SCOPE,

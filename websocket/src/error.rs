@@ -71,6 +71,15 @@ pub struct TlsFailure {
     pub source: openssl::ssl::Error,
 }
 
+/// A connection option that cannot be used: which parameter and why.
+#[derive(Debug)]
+pub struct OptionProblem {
+    /// `headers` or `subprotocols`.
+    pub parameter: &'static str,
+    /// What is wrong (never a header's value).
+    pub problem: Box<str>,
+}
+
 /// A name lookup that failed: the host and why.
 #[derive(Debug)]
 pub struct ResolveFailure {
@@ -98,6 +107,16 @@ pub enum Error {
     InvalidUrl {
         /// What is wrong with it (never the URL itself).
         problem: Box<str>,
+    },
+    /// A connection option cannot be used (a header the handshake owns, a value with a line
+    /// break, a subprotocol that is not a token).
+    #[error("Invalid parameter '{}': {}.", .0.parameter, .0.problem)]
+    InvalidOption(Box<OptionProblem>),
+    /// The server chose a subprotocol that was not offered, or none of those offered.
+    #[error("The server {}.", if *chose_one { "chose a subprotocol that was not offered" } else { "accepted none of the subprotocols offered" })]
+    SubprotocolRefused {
+        /// Whether it chose one (not offered) rather than none.
+        chose_one: bool,
     },
     /// A certificate given to trust is not PEM.
     #[error("Invalid parameter 'certificate': not a PEM certificate ({source}).")]
@@ -245,9 +264,11 @@ impl Error {
             Error::TlsHandshake(_) => Some(Phase::TlsHandshake),
             Error::UpgradeRefused { .. }
             | Error::Upgrade { .. }
-            | Error::UpgradeTooLarge { .. } => Some(Phase::Upgrade),
+            | Error::UpgradeTooLarge { .. }
+            | Error::SubprotocolRefused { .. } => Some(Phase::Upgrade),
             Error::InvalidCloseCode | Error::HeldBytesExceeded { .. } => Some(Phase::Receive),
             Error::InvalidUrl { .. }
+            | Error::InvalidOption(_)
             | Error::InvalidCertificate { .. }
             | Error::TlsSetup { .. }
             | Error::Broken

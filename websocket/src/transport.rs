@@ -74,6 +74,7 @@ pub(crate) struct Dial<'a> {
     pub deadline: &'a Deadline,
     pub tls: Option<&'a openssl::ssl::SslContext>,
     pub config: WebSocketConfig,
+    pub options: &'a crate::ConnectOptions,
 }
 
 impl Dial<'_> {
@@ -99,8 +100,9 @@ impl Dial<'_> {
     }
 }
 
-/// Opens a WebSocket to `dial.url` within `dial.deadline`.
-pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
+/// Opens a WebSocket to `dial.url` within `dial.deadline`; answers the subprotocol the
+/// server chose, if any.
+pub(crate) fn open(dial: &Dial<'_>) -> Result<(WebSocket<Stream>, Option<String>)> {
     let host = dial.url.host_str().unwrap_or_default();
     // url keeps IPv6 literals bracketed.
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -130,11 +132,11 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<WebSocket<Stream>> {
     };
 
     let timer = Timer::start(&SCOPE, "connect.upgrade");
-    let mut ws = upgrade(dial, stream)?;
+    let (mut ws, subprotocol) = upgrade(dial, stream)?;
     timer.finish();
     ws.get_mut().set_read_budget(None);
     ws.get_mut().start_charging();
-    Ok(ws)
+    Ok((ws, subprotocol))
 }
 
 fn first_address(addrs: &[SocketAddr]) -> SocketAddr {
@@ -248,13 +250,51 @@ fn handshake_tls(
 /// than a hostile one could send.
 pub const MAX_UPGRADE_RESPONSE: usize = 64 << 10;
 
-fn upgrade(dial: &Dial<'_>, mut stream: Stream) -> Result<WebSocket<Stream>> {
+/// The upgrade request: tungstenite's, plus the caller's headers and subprotocols (checked
+/// by [`ConnectOptions::check`](crate::ConnectOptions::check) before dialing).
+fn upgrade_request(dial: &Dial<'_>) -> Result<tungstenite::handshake::client::Request> {
+    use tungstenite::client::IntoClientRequest;
+    use tungstenite::http::{HeaderName, HeaderValue};
+    let mut request = dial
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|_| Error::invalid_url("it cannot be used for a WebSocket upgrade"))?;
+    let unusable = |parameter: &'static str| {
+        Error::InvalidOption(Box::new(crate::error::OptionProblem {
+            parameter,
+            problem: "cannot be written into the upgrade request".into(),
+        }))
+    };
+    let headers = request.headers_mut();
+    for (name, value) in &dial.options.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| unusable("headers"))?;
+        let value = HeaderValue::from_str(value).map_err(|_| unusable("headers"))?;
+        headers.append(name, value);
+    }
+    if !dial.options.subprotocols.is_empty() {
+        let offered = HeaderValue::from_str(&dial.options.subprotocols.join(", "))
+            .map_err(|_| unusable("subprotocols"))?;
+        headers.insert("Sec-WebSocket-Protocol", offered);
+    }
+    Ok(request)
+}
+
+/// The upgrade, and the subprotocol the server chose.
+fn upgrade(dial: &Dial<'_>, mut stream: Stream) -> Result<(WebSocket<Stream>, Option<String>)> {
     stream.set_read_budget(Some(MAX_UPGRADE_RESPONSE));
-    let mut attempt =
-        tungstenite::client::client_with_config(dial.url.as_str(), stream, Some(dial.config));
+    let request = upgrade_request(dial)?;
+    let mut attempt = tungstenite::client::client_with_config(request, stream, Some(dial.config));
     loop {
         match attempt {
-            Ok((ws, _response)) => return Ok(ws),
+            Ok((ws, response)) => {
+                let chosen = response
+                    .headers()
+                    .get("Sec-WebSocket-Protocol")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                return Ok((ws, chosen));
+            }
             Err(HandshakeError::Interrupted(mid)) => {
                 if dial.expired() {
                     return Err(dial.timeout(Phase::Upgrade));
@@ -282,6 +322,11 @@ fn upgrade_error(dial: &Dial<'_>, e: tungstenite::Error) -> Error {
         }
         tungstenite::Error::Http(response) => Error::UpgradeRefused {
             status: response.status().as_u16(),
+        },
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(refusal),
+        ) => Error::SubprotocolRefused {
+            chose_one: !matches!(refusal, tungstenite::error::SubProtocolError::NoSubProtocol),
         },
         other => Error::Upgrade {
             source: Box::new(other),
