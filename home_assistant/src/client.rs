@@ -18,7 +18,9 @@ use crate::pool;
 use crate::protocol::{null, HaFailure, HaMessage};
 use contract::Deadline;
 
-use crate::session::{Command, DeadlineExt, HaSession};
+use websocket::DeadlineExt;
+
+use crate::session::{Command, HaSession};
 use crate::stats::{bump, AUTHS, RECONNECTS, REUSED};
 use crate::SCOPE;
 

@@ -9,7 +9,7 @@ use contract::Deadline;
 use debug::{debug_line, Timer};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use websocket::{Connection, Message, Phase};
+use websocket::{Connection, DeadlineExt, Message, Phase};
 
 use crate::backlog::Backlog;
 use crate::config::HaConfig;
@@ -17,34 +17,6 @@ use crate::error::{Error, Result};
 use crate::protocol::{HaMessage, Unreadable};
 use crate::stats::{bump, COMMANDS};
 use crate::SCOPE;
-
-/// A deadline in Home Assistant's terms: the timeout error of its budget in a phase, and
-/// the time left or that error.
-pub(crate) trait DeadlineExt {
-    /// The timeout error of this deadline's budget in `phase`.
-    fn timed_out(&self, phase: Phase) -> Error;
-    /// Time left, or a timeout error in `phase` when none is.
-    fn left_in(&self, phase: Phase) -> Result<Duration>;
-}
-
-impl DeadlineExt for Deadline {
-    fn timed_out(&self, phase: Phase) -> Error {
-        websocket::Error::Timeout {
-            phase,
-            after: self.budget(),
-        }
-        .into()
-    }
-
-    fn left_in(&self, phase: Phase) -> Result<Duration> {
-        let left = self.left();
-        if left.is_zero() {
-            Err(self.timed_out(phase))
-        } else {
-            Ok(left)
-        }
-    }
-}
 
 /// Longest the closing handshake of a session may take (less when the budget is shorter).
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(200);

@@ -13,7 +13,7 @@ use contract::Deadline;
 
 use crate::config::ManagerConfig;
 use crate::connection::Connection;
-use crate::error::{Error, Phase, Result};
+use crate::error::{DeadlineExt, Error, Phase, Result};
 use crate::message::{CloseFrame, Message};
 use crate::options::ConnectOptions;
 use crate::registry::{ConnectionHandle, Registry, Slot};
@@ -279,15 +279,13 @@ impl WebSocketCore {
         let mut guard = slot
             .connection
             .try_lock_until(deadline.at())
-            .ok_or(Error::Timeout {
-                phase: Phase::WaitForConnection,
-                after: deadline.budget(),
-            })?;
+            .ok_or_else(|| deadline.timed_out(Phase::WaitForConnection))?;
         let connection = guard
             .as_mut()
             .ok_or_else(|| crate::registry::no_connection(handle))?;
+        // Every error of a connection that breaks it sets `is_broken` (Connection::note).
         let result = body(connection);
-        if connection.is_broken() || result.as_ref().is_err_and(Error::breaks_connection) {
+        if connection.is_broken() {
             // Dropped, never read again.
             *guard = None;
             drop(guard);

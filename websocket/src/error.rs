@@ -246,6 +246,42 @@ pub enum Error {
 /// Result of every socket operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A deadline in this crate's terms: the timeout error of its budget in a phase, and the
+/// time left or that error. Every layer that bounds a step by a [`contract::Deadline`]
+/// reports its timeout through these two.
+///
+/// ```
+/// use std::time::Duration;
+/// use websocket::{DeadlineExt, Phase};
+/// let deadline = contract::Deadline::after(Duration::from_secs(2));
+/// assert!(deadline.left_in(Phase::Receive).is_ok());
+/// assert_eq!(deadline.timed_out(Phase::Receive).to_string(), "Timed out after 2.000 s during receive.");
+/// ```
+pub trait DeadlineExt {
+    /// The timeout error of this deadline's budget in `phase`.
+    fn timed_out(&self, phase: Phase) -> Error;
+    /// Time left, or the timeout error in `phase` when none is.
+    fn left_in(&self, phase: Phase) -> Result<Duration>;
+}
+
+impl DeadlineExt for contract::Deadline {
+    fn timed_out(&self, phase: Phase) -> Error {
+        Error::Timeout {
+            phase,
+            after: self.budget(),
+        }
+    }
+
+    fn left_in(&self, phase: Phase) -> Result<Duration> {
+        let left = self.left();
+        if left.is_zero() {
+            Err(self.timed_out(phase))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
 impl Error {
     /// The phase the error belongs to, when it belongs to one.
     ///

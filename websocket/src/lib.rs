@@ -38,7 +38,9 @@ mod transport;
 pub use crate::config::{ManagerConfig, DEFAULT_MAX_MESSAGE_SIZE};
 pub use crate::connection::Connection;
 pub use crate::core::{Opened, WebSocketCore};
-pub use crate::error::{Error, OptionProblem, Phase, ResolveFailure, Result, TlsFailure};
+pub use crate::error::{
+    DeadlineExt, Error, OptionProblem, Phase, ResolveFailure, Result, TlsFailure,
+};
 pub use crate::held::{HeldBytes, HeldCharge, DEFAULT_HELD_BYTES_LIMIT};
 pub use crate::message::{CloseFrame, Message};
 pub use crate::options::ConnectOptions;

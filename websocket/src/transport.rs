@@ -6,7 +6,6 @@
 
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use contract::Deadline;
 use debug::Timer;
@@ -15,7 +14,7 @@ use tungstenite::protocol::WebSocketConfig;
 use tungstenite::WebSocket;
 use url::Url;
 
-use crate::error::{Error, Phase, ResolveFailure, Result, TlsFailure};
+use crate::error::{DeadlineExt, Error, Phase, ResolveFailure, Result, TlsFailure};
 use crate::stream::{is_timeout, DeadlineTcp, Link, Stream, UpgradeBudgetSpent};
 use crate::SCOPE;
 
@@ -77,29 +76,6 @@ pub(crate) struct Dial<'a> {
     pub options: &'a crate::ConnectOptions,
 }
 
-impl Dial<'_> {
-    /// The timeout error of the operation's budget in `phase`.
-    fn timeout(&self, phase: Phase) -> Error {
-        Error::Timeout {
-            phase,
-            after: self.deadline.budget(),
-        }
-    }
-
-    fn left(&self, phase: Phase) -> Result<Duration> {
-        let left = self.deadline.left();
-        if left.is_zero() {
-            Err(self.timeout(phase))
-        } else {
-            Ok(left)
-        }
-    }
-
-    fn expired(&self) -> bool {
-        self.deadline.expired()
-    }
-}
-
 /// Opens a WebSocket to `dial.url` within `dial.deadline`; answers the subprotocol the
 /// server chose, if any.
 pub(crate) fn open(dial: &Dial<'_>) -> Result<(WebSocket<Stream>, Option<String>)> {
@@ -153,7 +129,7 @@ fn resolve(dial: &Dial<'_>, host: &str, port: u16) -> Result<Vec<SocketAddr>> {
     // The system resolver has no timeout: ask it on a helper thread and stop waiting at the
     // deadline. A lookup that outlives us ends on its own and its answer is dropped.
     let _timer = Timer::start(&SCOPE, "connect.resolve");
-    let left = dial.left(Phase::Resolve)?;
+    let left = dial.deadline.left_in(Phase::Resolve)?;
     let (tx, rx) = mpsc::channel();
     let name = host.to_owned();
     std::thread::Builder::new()
@@ -166,7 +142,7 @@ fn resolve(dial: &Dial<'_>, host: &str, port: u16) -> Result<Vec<SocketAddr>> {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
         Ok(Ok(_)) => Err(unresolved(host, "no addresses".into())),
         Ok(Err(e)) => Err(unresolved(host, e.to_string())),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(dial.timeout(Phase::Resolve)),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(dial.deadline.timed_out(Phase::Resolve)),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Err(unresolved(host, "resolver stopped".into()))
         }
@@ -183,10 +159,12 @@ fn unresolved(host: &str, reason: String) -> Error {
 fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
     let mut last = None;
     for addr in addrs {
-        dial.left(Phase::Connect)?;
+        dial.deadline.left_in(Phase::Connect)?;
         match crate::stream::connect(addr, dial.deadline.at()) {
             Ok(tcp) => return Ok(tcp),
-            Err(e) if is_timeout(&e) || dial.expired() => return Err(dial.timeout(Phase::Connect)),
+            Err(e) if is_timeout(&e) || dial.deadline.expired() => {
+                return Err(dial.deadline.timed_out(Phase::Connect))
+            }
             Err(e) => last = Some((*addr, e)),
         }
     }
@@ -195,7 +173,7 @@ fn connect_tcp(dial: &Dial<'_>, addrs: &[SocketAddr]) -> Result<TcpStream> {
             addr: Box::new(addr),
             source,
         }),
-        None => Err(dial.timeout(Phase::Connect)),
+        None => Err(dial.deadline.timed_out(Phase::Connect)),
     }
 }
 
@@ -227,12 +205,14 @@ fn handshake_tls(
         match attempt {
             Ok(tls) => return Ok(tls),
             Err(H::WouldBlock(mid)) => {
-                if dial.expired() {
-                    return Err(dial.timeout(Phase::TlsHandshake));
+                if dial.deadline.expired() {
+                    return Err(dial.deadline.timed_out(Phase::TlsHandshake));
                 }
                 attempt = mid.handshake();
             }
-            Err(H::Failure(_)) if dial.expired() => return Err(dial.timeout(Phase::TlsHandshake)),
+            Err(H::Failure(_)) if dial.deadline.expired() => {
+                return Err(dial.deadline.timed_out(Phase::TlsHandshake))
+            }
             Err(H::Failure(mid)) => {
                 let verify = mid.ssl().verify_result();
                 return Err(failed(mid.into_error(), Some(verify)));
@@ -296,8 +276,8 @@ fn upgrade(dial: &Dial<'_>, mut stream: Stream) -> Result<(WebSocket<Stream>, Op
                 return Ok((ws, chosen));
             }
             Err(HandshakeError::Interrupted(mid)) => {
-                if dial.expired() {
-                    return Err(dial.timeout(Phase::Upgrade));
+                if dial.deadline.expired() {
+                    return Err(dial.deadline.timed_out(Phase::Upgrade));
                 }
                 attempt = mid.handshake();
             }
@@ -317,8 +297,8 @@ fn upgrade_error(dial: &Dial<'_>, e: tungstenite::Error) -> Error {
                 limit: MAX_UPGRADE_RESPONSE,
             }
         }
-        tungstenite::Error::Io(io) if is_timeout(&io) || dial.expired() => {
-            dial.timeout(Phase::Upgrade)
+        tungstenite::Error::Io(io) if is_timeout(&io) || dial.deadline.expired() => {
+            dial.deadline.timed_out(Phase::Upgrade)
         }
         tungstenite::Error::Http(response) => Error::UpgradeRefused {
             status: response.status().as_u16(),
