@@ -36,18 +36,24 @@ impl Clock for SystemClock {
 pub struct Deadline {
     at: Instant,
     budget: Duration,
-    clock: Arc<dyn Clock>,
+    /// `None`: the system clock — every send and receive makes a deadline, so the common
+    /// case allocates nothing.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl Deadline {
     /// `budget` from now, on the system clock.
     pub fn after(budget: Duration) -> Deadline {
-        Deadline::after_on(budget, Arc::new(SystemClock))
+        Deadline::starting(budget, None)
     }
 
     /// `budget` from now on `clock`.
     pub fn after_on(budget: Duration, clock: Arc<dyn Clock>) -> Deadline {
-        let now = clock.now();
+        Deadline::starting(budget, Some(clock))
+    }
+
+    fn starting(budget: Duration, clock: Option<Arc<dyn Clock>>) -> Deadline {
+        let now = now_on(&clock);
         Deadline {
             at: now.checked_add(budget).unwrap_or(now),
             budget,
@@ -67,7 +73,7 @@ impl Deadline {
 
     /// Time left; zero once passed.
     pub fn left(&self) -> Duration {
-        self.at.saturating_duration_since(self.clock.now())
+        self.at.saturating_duration_since(now_on(&self.clock))
     }
 
     /// Whether it has passed.
@@ -77,13 +83,21 @@ impl Deadline {
 
     /// This deadline, falling no later than `at_most` from now; its budget is what is left.
     pub fn cut_to(&self, at_most: Duration) -> Deadline {
-        let now = self.clock.now();
+        let now = now_on(&self.clock);
         let at = self.at.min(now.checked_add(at_most).unwrap_or(now));
         Deadline {
             at,
             budget: at.saturating_duration_since(now),
-            clock: Arc::clone(&self.clock),
+            clock: self.clock.clone(),
         }
+    }
+}
+
+/// Now, on `clock` or the system's.
+fn now_on(clock: &Option<Arc<dyn Clock>>) -> Instant {
+    match clock {
+        Some(clock) => clock.now(),
+        None => Instant::now(),
     }
 }
 

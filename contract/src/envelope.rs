@@ -197,11 +197,6 @@ impl Envelope {
         self.failure.as_ref().map(|f| f.code)
     }
 
-    /// The failure it was written from, for a failure envelope.
-    pub fn failure_of(&self) -> Option<&Failure> {
-        self.failure.as_deref()
-    }
-
     /// The envelope as a value (a tree is built; for callers that want one).
     pub fn to_value(&self) -> Value {
         serde_json::from_str(self.text.get()).unwrap_or(Value::Null)
