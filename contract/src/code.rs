@@ -54,6 +54,9 @@ pub mod codes {
     pub const MESSAGE_TOO_LARGE: ErrorCode = ErrorCode::new("MESSAGE_TOO_LARGE");
     /// Required configuration (an environment variable) is missing or unusable.
     pub const CONFIG_MISSING: ErrorCode = ErrorCode::new("CONFIG_MISSING");
+    /// Configuration is set but malformed (a `WS_*` variable that does not parse, a secret
+    /// that cannot be read); `details.variable` names it.
+    pub const CONFIG_INVALID: ErrorCode = ErrorCode::new("CONFIG_INVALID");
     /// An answer of our own could not be serialized (not expected to happen).
     pub const SERIALIZATION_FAILED: ErrorCode = ErrorCode::new("SERIALIZATION_FAILED");
 
@@ -64,6 +67,7 @@ pub mod codes {
         RATE_LIMIT_EXCEEDED,
         MESSAGE_TOO_LARGE,
         CONFIG_MISSING,
+        CONFIG_INVALID,
         SERIALIZATION_FAILED,
     ];
 }

@@ -65,6 +65,29 @@ pub fn emit_debug(scope: &Scope, args: std::fmt::Arguments<'_>) {
     tracing::info!(target: TARGET, scope = scope.name(), kind = "debug", "{}", args);
 }
 
+/// Writes one warning line for `scope`, whatever the debug switches say: `[<cid>]
+/// [<SCOPE>-WARNING] <message>` through the installed subscriber, or on standard error
+/// (redacted, one line) when none is installed — a warning must never be lost.
+///
+/// ```
+/// static WEBSOCKET: debug::Scope = debug::Scope::new("WEBSOCKET");
+/// debug::warn_line(&WEBSOCKET, format_args!("certificate verification is off"));
+/// ```
+pub fn warn_line(scope: &Scope, args: std::fmt::Arguments<'_>) {
+    if tracing::dispatcher::has_been_set() {
+        tracing::warn!(target: TARGET, scope = scope.name(), kind = "warning", "{}", args);
+    } else {
+        let text = args.to_string();
+        let line = escape_line(&redact(&text)).into_owned();
+        let cid = current();
+        eprintln!(
+            "[{}] [{}-WARNING] {line}",
+            cid.as_ref().map_or("-", |c| c.as_str()),
+            scope.name()
+        );
+    }
+}
+
 /// Emits `[<cid>] [<SCOPE>-DEBUG] <formatted message>` when the scope's debug output is on;
 /// `scope` is a `static` [`Scope`].
 ///

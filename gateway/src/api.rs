@@ -1,143 +1,95 @@
-//! The free functions: the public face over the per-process core.
-
-use std::time::Duration;
+//! The free functions: the public face over the per-process core. Each takes a [`Call`]
+//! for what one call may set (timeout, correlation id, connection options).
 
 use serde_json::Value;
 
 use crate::{
-    Closed, Connected, Gateway, ManagerConfig, Received, ResetDone, Response, Result, Sent, Stats,
+    Call, Closed, Connected, ConnectionConfig, Gateway, ManagerConfig, Received, ResetDone,
+    Response, Result, Sent, Stats,
 };
 
 /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
 /// answer names it in later calls (and in later warm invocations).
 ///
-/// `correlation_id`: `None` uses the current request's, or generates one; a given one is
-/// used unchanged.
-///
 /// ```no_run
-/// let c = gateway::websocket_connect("ws://127.0.0.1:8765", gateway::DEFAULT_TIMEOUT, Some("req-1"))?;
+/// use gateway::Call;
+/// let c = gateway::websocket_connect("ws://127.0.0.1:8765", &Call::new().correlation_id("req-1"))?;
 /// assert_eq!(c.correlation_id, "req-1");
 /// # Ok::<(), gateway::Error>(())
 /// ```
-pub fn websocket_connect(
-    url: &str,
-    timeout: Duration,
-    correlation_id: Option<&str>,
-) -> Result<Connected> {
-    Gateway::global().connect(url, timeout, correlation_id)
+pub fn websocket_connect(url: &str, call: &Call) -> Result<Connected> {
+    Gateway::global().connect(url, call)
 }
 
-/// Sends one JSON message (object or array) on an open connection, within the timeout the
-/// connection was opened with.
+/// Sends one JSON message (object or array) on an open connection, within the call's
+/// timeout or else the one the connection was opened with.
 ///
 /// ```no_run
-/// gateway::websocket_send("ws-1", &serde_json::json!({"type": "ping"}), None)?;
+/// use gateway::Call;
+/// gateway::websocket_send("ws-1", &serde_json::json!({"type": "ping"}), &Call::new())?;
+/// let quick = Call::new().timeout(std::time::Duration::from_millis(500));
+/// gateway::websocket_send("ws-1", &serde_json::json!({"type": "ping"}), &quick)?;
 /// # Ok::<(), gateway::Error>(())
 /// ```
-pub fn websocket_send(
-    connection: &str,
-    message: &Value,
-    correlation_id: Option<&str>,
-) -> Result<Sent> {
-    Gateway::global().send(connection, message, None, correlation_id)
+pub fn websocket_send(connection: &str, message: &Value, call: &Call) -> Result<Sent> {
+    Gateway::global().send(connection, message, call)
 }
 
-/// [`websocket_send`] bounded by `timeout` instead of the connection's own timeout
-/// (`None` keeps the connection's).
+/// Waits up to the call's timeout (default 10 s) for the next JSON message on an open
+/// connection.
 ///
 /// ```no_run
-/// let t = Some(std::time::Duration::from_millis(500));
-/// gateway::websocket_send_with_timeout("ws-1", &serde_json::json!({"type": "ping"}), t, None)?;
-/// # Ok::<(), gateway::Error>(())
-/// ```
-pub fn websocket_send_with_timeout(
-    connection: &str,
-    message: &Value,
-    timeout: Option<Duration>,
-    correlation_id: Option<&str>,
-) -> Result<Sent> {
-    Gateway::global().send(connection, message, timeout, correlation_id)
-}
-
-/// Waits up to `timeout` for the next JSON message on an open connection.
-///
-/// ```no_run
-/// let r = gateway::websocket_receive("ws-1", std::time::Duration::from_secs(5), None)?;
+/// use gateway::Call;
+/// let r = gateway::websocket_receive("ws-1", &Call::new().timeout(std::time::Duration::from_secs(5)))?;
 /// println!("{:?}", r.message());
 /// # Ok::<(), gateway::Error>(())
 /// ```
-pub fn websocket_receive(
-    connection: &str,
-    timeout: Duration,
-    correlation_id: Option<&str>,
-) -> Result<Received> {
-    Gateway::global().receive(connection, timeout, correlation_id)
+pub fn websocket_receive(connection: &str, call: &Call) -> Result<Received> {
+    Gateway::global().receive(connection, call)
 }
 
-/// Closes an open connection.
+/// Closes an open connection, the closing handshake bounded by the connection's close
+/// timeout or the call's timeout.
 ///
 /// ```no_run
-/// gateway::websocket_close("ws-1", None)?;
+/// gateway::websocket_close("ws-1", &gateway::Call::new())?;
 /// # Ok::<(), gateway::Error>(())
 /// ```
-pub fn websocket_close(connection: &str, correlation_id: Option<&str>) -> Result<Closed> {
-    Gateway::global().close(connection, None, correlation_id)
+pub fn websocket_close(connection: &str, call: &Call) -> Result<Closed> {
+    Gateway::global().close(connection, call)
 }
 
-/// [`websocket_close`] with the closing handshake bounded by `timeout` when that is shorter
-/// than the close timeout.
+/// Connects, sends `message`, waits for one reply and closes — all within the call's
+/// timeout (default 10 s).
 ///
 /// ```no_run
-/// gateway::websocket_close_with_timeout("ws-1", Some(std::time::Duration::from_millis(200)), None)?;
-/// # Ok::<(), gateway::Error>(())
-/// ```
-pub fn websocket_close_with_timeout(
-    connection: &str,
-    timeout: Option<Duration>,
-    correlation_id: Option<&str>,
-) -> Result<Closed> {
-    Gateway::global().close(connection, timeout, correlation_id)
-}
-
-/// Connects, sends `message`, waits for one reply and closes — all within `timeout`.
-///
-/// ```no_run
-/// let r = gateway::websocket_request(
-///     "ws://127.0.0.1:8765",
-///     &serde_json::json!({"type": "ping"}),
-///     std::time::Duration::from_secs(5),
-///     None,
-/// )?;
+/// let call = gateway::Call::new().timeout(std::time::Duration::from_secs(5));
+/// let r = gateway::websocket_request("ws://127.0.0.1:8765", &serde_json::json!({"type": "ping"}), &call)?;
 /// println!("{:?}", r.response());
 /// # Ok::<(), gateway::Error>(())
 /// ```
-pub fn websocket_request(
-    url: &str,
-    message: &Value,
-    timeout: Duration,
-    correlation_id: Option<&str>,
-) -> Result<Response> {
-    Gateway::global().request(url, message, timeout, correlation_id)
+pub fn websocket_request(url: &str, message: &Value, call: &Call) -> Result<Response> {
+    Gateway::global().request(url, message, call)
 }
 
-/// The per-process core's counters.
+/// The per-process core's counters; `CONFIG_INVALID` when a `WS_*` variable is malformed.
 ///
 /// ```
-/// let stats = gateway::websocket_get_stats();
+/// let stats = gateway::websocket_get_stats().unwrap();
 /// assert_eq!(stats.max_rate_limit, 300);
 /// ```
-pub fn websocket_get_stats() -> Stats {
+pub fn websocket_get_stats() -> Result<Stats> {
     Gateway::global().get_stats()
 }
 
 /// Zeroes the counters, empties the rate window and closes every open connection.
 ///
 /// ```
-/// let done = gateway::websocket_reset(None).unwrap();
+/// let done = gateway::websocket_reset(&gateway::Call::new()).unwrap();
 /// assert_eq!(done.correlation_id.len(), 13);
 /// ```
-pub fn websocket_reset(correlation_id: Option<&str>) -> Result<ResetDone> {
-    Gateway::global().reset(None, correlation_id)
+pub fn websocket_reset(call: &Call) -> Result<ResetDone> {
+    Gateway::global().reset(call)
 }
 
 /// Runs an operation given as JSON and answers with the envelope — the entry for JSON
@@ -152,8 +104,7 @@ pub fn websocket_execute(operation: &str, params: Value) -> Value {
     Gateway::global().execute(operation, params)
 }
 
-/// Replaces the per-process core's limits (registry size, rate limit, message size, close
-/// timeout).
+/// Replaces the per-process core's core-wide limits (registry size, rate limit).
 ///
 /// ```no_run
 /// gateway::websocket_configure(gateway::ManagerConfig::default().max_connections(16));
@@ -162,7 +113,31 @@ pub fn websocket_configure(config: ManagerConfig) {
     Gateway::global().core().configure(config);
 }
 
-/// Trusts an extra certificate authority (PEM) for `wss://`, on top of the system's roots.
+/// The settings the per-process core opens connections with: the `WS_*` environment's,
+/// or what [`websocket_configure_connections`] set.
+///
+/// ```
+/// let config = gateway::websocket_connection_config();
+/// assert!(config.close_timeout > std::time::Duration::ZERO);
+/// ```
+pub fn websocket_connection_config() -> ConnectionConfig {
+    Gateway::global().core().connection_config()
+}
+
+/// Replaces the settings the per-process core opens connections with. Start from
+/// [`websocket_connection_config`] to keep what the environment set (precedence: per call >
+/// set in code > environment > default).
+///
+/// ```no_run
+/// let config = gateway::websocket_connection_config().open_timeout(std::time::Duration::from_secs(3));
+/// gateway::websocket_configure_connections(config);
+/// ```
+pub fn websocket_configure_connections(config: ConnectionConfig) {
+    Gateway::global().core().set_connection_config(config);
+}
+
+/// Trusts an extra certificate authority (PEM) for `wss://`, on top of the system's roots
+/// (what `WS_CA_CERT` does from a file).
 ///
 /// ```no_run
 /// let pem = std::fs::read("/etc/ssl/my-ca.pem").unwrap();

@@ -9,7 +9,7 @@ use crate::{Envelope, Failure, Reply};
 /// [`Failure`].
 ///
 /// ```
-/// let stats: Result<gateway::Stats, gateway::Error> = Ok(gateway::websocket_get_stats());
+/// let stats = gateway::websocket_get_stats();
 /// assert!(gateway::envelope_of(&stats).is_success());
 /// ```
 pub fn envelope_of<T: Reply, E>(result: &Result<T, E>) -> Envelope
@@ -47,7 +47,7 @@ pub fn error_envelope(failure: &Failure) -> Value {
 /// The envelope of any result, as a value (see [`envelope_of`]).
 ///
 /// ```
-/// let stats: Result<gateway::Stats, gateway::Error> = Ok(gateway::websocket_get_stats());
+/// let stats = gateway::websocket_get_stats();
 /// let e = gateway::envelope(&stats);
 /// assert_eq!(e["success"], true);
 /// assert_eq!(e["data"]["max_rate_limit"], 300);

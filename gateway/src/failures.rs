@@ -13,7 +13,7 @@ pub use contract::{ErrorCode, Failure};
 /// ```
 pub mod codes {
     pub use contract::codes::{
-        CONFIG_MISSING, INVALID_PARAMETER, MESSAGE_TOO_LARGE, RATE_LIMIT_EXCEEDED,
+        CONFIG_INVALID, CONFIG_MISSING, INVALID_PARAMETER, MESSAGE_TOO_LARGE, RATE_LIMIT_EXCEEDED,
         SERIALIZATION_FAILED, UNKNOWN_OPERATION,
     };
     pub use interface::codes::WEBSOCKET_PARSE_FAILED;
@@ -39,6 +39,7 @@ pub mod codes {
         WEBSOCKET_PARSE_FAILED,
         MESSAGE_TOO_LARGE,
         CONFIG_MISSING,
+        CONFIG_INVALID,
         SERIALIZATION_FAILED,
     ];
 }

@@ -2,18 +2,18 @@
 //! call under its request's correlation id.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use debug::{debug_line, redact_url, CorrelationId, Timer};
 use interface::{
-    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Expect, Headers,
-    JsonMessage, Operation, Outcome, Payload, ReceiveParams, Received, RequestParams, ResetDone,
-    ResetParams, Response, SendParams, Sent, Subprotocols, Timeout,
+    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Expect, JsonMessage,
+    Operation, Outcome, Payload, ReceiveParams, Received, RequestParams, ResetDone, ResetParams,
+    Response, SendParams, Sent,
 };
 use once_cell::sync::Lazy;
 use serde_json::Value;
-use websocket::{ConnectOptions, ConnectionHandle, Message, Phase, Stats, WebSocketCore};
+use websocket::{ConnectionHandle, Message, Phase, Stats, WebSocketCore};
 
+use crate::call::Call;
 use crate::Envelope;
 use crate::Reply;
 use crate::{error_code, Failure};
@@ -32,7 +32,8 @@ use crate::{Error, Result, SCOPE};
 /// use gateway::{Gateway, ManagerConfig, WebSocketCore};
 ///
 /// let gateway = Gateway::new(Arc::new(WebSocketCore::new(ManagerConfig::default().max_connections(4))));
-/// let reply = gateway.request("ws://127.0.0.1:8765", &serde_json::json!({"a": 1}), Duration::from_secs(5), None)?;
+/// let call = gateway::Call::new().timeout(Duration::from_secs(5));
+/// let reply = gateway.request("ws://127.0.0.1:8765", &serde_json::json!({"a": 1}), &call)?;
 /// # Ok::<(), gateway::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -182,50 +183,32 @@ impl Gateway {
     /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
     /// answer names it in later calls (and in later warm invocations).
     ///
-    /// `correlation_id`: `None` uses the current request's or generates one.
+    /// `call`: the timeout of the whole connect (default 10 s; the open timeout bounds it
+    /// too), the correlation id (default: the current request's, or a new one) and the
+    /// connection's options — headers (values are secrets: they reach no log line or
+    /// envelope, also when a server reflects them), subprotocols (the answer's
+    /// `subprotocol` is the one the server chose) and any setting of the core's
+    /// [`ConnectionConfig`](websocket::ConnectionConfig) to override.
     ///
     /// ```no_run
-    /// let c = gateway::Gateway::global().connect("ws://127.0.0.1:8765", gateway::DEFAULT_TIMEOUT, Some("req-1"))?;
-    /// assert_eq!(c.correlation_id, "req-1");
-    /// # Ok::<(), gateway::Error>(())
-    /// ```
-    pub fn connect(
-        &self,
-        url: &str,
-        timeout: Duration,
-        correlation_id: Option<&str>,
-    ) -> Result<Connected> {
-        self.connect_with(url, timeout, &ConnectOptions::default(), correlation_id)
-    }
-
-    /// [`Gateway::connect`] with headers and subprotocols for the handshake; the answer's
-    /// `subprotocol` is the one the server chose. Header values are secrets: they reach no
-    /// log line or envelope, also when a server reflects them.
-    ///
-    /// ```no_run
-    /// use gateway::{ConnectOptions, Gateway};
+    /// use gateway::{Call, ConnectOptions, Gateway};
     /// let options = ConnectOptions::default()
     ///     .header("Authorization", "Bearer sk-…")
     ///     .header("OpenAI-Beta", "realtime=v1")
     ///     .subprotocol("realtime");
-    /// let c = Gateway::global().connect_with("wss://api.example.com/v1/realtime", gateway::DEFAULT_TIMEOUT, &options, None)?;
+    /// let call = Call::new().correlation_id("req-1").options(options);
+    /// let c = Gateway::global().connect("wss://api.example.com/v1/realtime", &call)?;
     /// assert_eq!(c.subprotocol.as_deref(), Some("realtime"));
+    /// assert_eq!(c.correlation_id, "req-1");
     /// # Ok::<(), gateway::Error>(())
     /// ```
-    pub fn connect_with(
-        &self,
-        url: &str,
-        timeout: Duration,
-        options: &ConnectOptions,
-        correlation_id: Option<&str>,
-    ) -> Result<Connected> {
-        options.check()?;
+    pub fn connect(&self, url: &str, call: &Call) -> Result<Connected> {
+        call.options.check()?;
         let params = ConnectParams {
             url: url.to_owned(),
-            timeout: Timeout::new(timeout)?,
-            headers: Headers(options.headers.clone()),
-            subprotocols: Subprotocols(options.subprotocols.clone()),
-            correlation_id: given(correlation_id)?,
+            timeout: call.timeout_or_default()?,
+            options: call.options.clone(),
+            correlation_id: call.checked_correlation_id()?,
         };
         let given = params.correlation_id.clone();
         self.call("websocket_connect", given.as_ref(), |cid| {
@@ -234,25 +217,39 @@ impl Gateway {
         .1
     }
 
-    /// Sends one JSON message (object or array) on an open connection, within `timeout`
-    /// (`None`: the timeout the connection was opened with).
+    /// Sends one JSON message (object or array) on an open connection, within the call's
+    /// timeout (default: the timeout the connection was opened with).
     ///
     /// ```no_run
-    /// gateway::Gateway::global().send("ws-1", &serde_json::json!({"type": "ping"}), None, None)?;
+    /// use gateway::{Call, Gateway};
+    /// Gateway::global().send("ws-1", &serde_json::json!({"type": "ping"}), &Call::new())?;
     /// # Ok::<(), gateway::Error>(())
     /// ```
-    pub fn send(
-        &self,
-        connection: &str,
-        message: &Value,
-        timeout: Option<Duration>,
-        correlation_id: Option<&str>,
-    ) -> Result<Sent> {
+    pub fn send(&self, connection: &str, message: &Value, call: &Call) -> Result<Sent> {
+        self.send_payload(connection, Payload::Json(JsonMessage::new(message)?), call)
+    }
+
+    /// Sends one message of any kind (text or binary) on an open connection.
+    ///
+    /// ```no_run
+    /// use gateway::{Call, Gateway, Message};
+    /// Gateway::global().send_message("ws-1", Message::binary(vec![1, 2, 3]), &Call::new())?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn send_message(&self, connection: &str, message: Message, call: &Call) -> Result<Sent> {
+        let payload = match message {
+            Message::Text(text) => Payload::Text(text),
+            Message::Binary(bytes) => Payload::Binary(bytes),
+        };
+        self.send_payload(connection, payload, call)
+    }
+
+    fn send_payload(&self, connection: &str, payload: Payload, call: &Call) -> Result<Sent> {
         let params = SendParams {
             connection: connection.into(),
-            payload: Payload::Json(JsonMessage::new(message)?),
-            timeout: timeout.map(Timeout::new).transpose()?,
-            correlation_id: given(correlation_id)?,
+            payload,
+            timeout: call.checked_timeout()?,
+            correlation_id: call.checked_correlation_id()?,
         };
         let given = params.correlation_id.clone();
         self.call("websocket_send", given.as_ref(), |cid| {
@@ -261,23 +258,40 @@ impl Gateway {
         .1
     }
 
-    /// Waits up to `timeout` for the next JSON message on an open connection.
+    /// Waits up to the call's timeout (default 10 s) for the next JSON message on an open
+    /// connection.
     ///
     /// ```no_run
-    /// let r = gateway::Gateway::global().receive("ws-1", std::time::Duration::from_secs(5), None)?;
+    /// use gateway::{Call, Gateway};
+    /// let call = Call::new().timeout(std::time::Duration::from_secs(5));
+    /// let r = Gateway::global().receive("ws-1", &call)?;
     /// # Ok::<(), gateway::Error>(())
     /// ```
-    pub fn receive(
-        &self,
-        connection: &str,
-        timeout: Duration,
-        correlation_id: Option<&str>,
-    ) -> Result<Received> {
+    pub fn receive(&self, connection: &str, call: &Call) -> Result<Received> {
+        self.receive_as(connection, Expect::Json, call)
+    }
+
+    /// Waits up to the call's timeout (default 10 s) for the next message of any kind on an
+    /// open connection.
+    ///
+    /// ```no_run
+    /// use gateway::{Call, Content, Gateway};
+    /// let r = Gateway::global().receive_message("ws-1", &Call::new())?;
+    /// if let Content::Any(message) = r.content {
+    ///     println!("a {} message of {} bytes", message.kind(), message.len());
+    /// }
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn receive_message(&self, connection: &str, call: &Call) -> Result<Received> {
+        self.receive_as(connection, Expect::Any, call)
+    }
+
+    fn receive_as(&self, connection: &str, expect: Expect, call: &Call) -> Result<Received> {
         let params = ReceiveParams {
             connection: connection.into(),
-            expect: Expect::Json,
-            timeout: Timeout::new(timeout)?,
-            correlation_id: given(correlation_id)?,
+            expect,
+            timeout: call.timeout_or_default()?,
+            correlation_id: call.checked_correlation_id()?,
         };
         let given = params.correlation_id.clone();
         self.call("websocket_receive", given.as_ref(), |cid| {
@@ -286,25 +300,50 @@ impl Gateway {
         .1
     }
 
-    /// Closes an open connection; the closing handshake takes at most the close timeout,
-    /// or `timeout` when shorter.
+    /// Closes an open connection; the closing handshake takes at most the connection's
+    /// close timeout, or the call's timeout when one is given.
     ///
     /// ```no_run
-    /// gateway::Gateway::global().close("ws-1", None, None)?;
+    /// use gateway::{Call, Gateway};
+    /// Gateway::global().close("ws-1", &Call::new())?;
     /// # Ok::<(), gateway::Error>(())
     /// ```
-    pub fn close(
+    pub fn close(&self, connection: &str, call: &Call) -> Result<Closed> {
+        self.close_frame(connection, None, None, call)
+    }
+
+    /// Closes an open connection with a close frame of `code` and `reason`.
+    ///
+    /// ```no_run
+    /// use gateway::{Call, Gateway};
+    /// Gateway::global().close_with("ws-1", 4000, "done", &Call::new())?;
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn close_with(
         &self,
         connection: &str,
-        timeout: Option<Duration>,
-        correlation_id: Option<&str>,
+        code: u16,
+        reason: &str,
+        call: &Call,
+    ) -> Result<Closed> {
+        let code = CloseCode::new(code)?;
+        let reason = CloseReason::new(reason)?;
+        self.close_frame(connection, Some(code), Some(reason), call)
+    }
+
+    fn close_frame(
+        &self,
+        connection: &str,
+        code: Option<CloseCode>,
+        reason: Option<CloseReason>,
+        call: &Call,
     ) -> Result<Closed> {
         let params = CloseParams {
             connection: connection.into(),
-            code: None,
-            reason: None,
-            timeout: timeout.map(Timeout::new).transpose()?,
-            correlation_id: given(correlation_id)?,
+            code,
+            reason,
+            timeout: call.checked_timeout()?,
+            correlation_id: call.checked_correlation_id()?,
         };
         let given = params.correlation_id.clone();
         self.call("websocket_close", given.as_ref(), |cid| {
@@ -313,29 +352,25 @@ impl Gateway {
         .1
     }
 
-    /// Connects, sends `message`, waits for one reply and closes — all within `timeout`.
+    /// Connects, sends `message`, waits for one reply and closes — all within the call's
+    /// timeout (default 10 s), the connection opened with the call's options.
     ///
     /// ```no_run
-    /// let r = gateway::Gateway::global().request(
-    ///     "ws://127.0.0.1:8765", &serde_json::json!({"type": "ping"}), std::time::Duration::from_secs(5), None)?;
+    /// use gateway::{Call, Gateway};
+    /// let call = Call::new().timeout(std::time::Duration::from_secs(5));
+    /// let r = Gateway::global().request("ws://127.0.0.1:8765", &serde_json::json!({"type": "ping"}), &call)?;
     /// println!("{:?}", r.response());
     /// # Ok::<(), gateway::Error>(())
     /// ```
-    pub fn request(
-        &self,
-        url: &str,
-        message: &Value,
-        timeout: Duration,
-        correlation_id: Option<&str>,
-    ) -> Result<Response> {
+    pub fn request(&self, url: &str, message: &Value, call: &Call) -> Result<Response> {
+        call.options.check()?;
         let params = RequestParams {
             url: url.to_owned(),
             payload: Payload::Json(JsonMessage::new(message)?),
             expect: Expect::Json,
-            timeout: Timeout::new(timeout)?,
-            headers: Headers::default(),
-            subprotocols: Subprotocols::default(),
-            correlation_id: given(correlation_id)?,
+            timeout: call.timeout_or_default()?,
+            options: call.options.clone(),
+            correlation_id: call.checked_correlation_id()?,
         };
         let given = params.correlation_id.clone();
         self.call("websocket_request", given.as_ref(), |cid| {
@@ -344,118 +379,27 @@ impl Gateway {
         .1
     }
 
-    /// Sends one message of any kind (text or binary) on an open connection.
-    ///
-    /// ```no_run
-    /// use gateway::{Gateway, Message};
-    /// Gateway::global().send_message("ws-1", Message::binary(vec![1, 2, 3]), None, None)?;
-    /// # Ok::<(), gateway::Error>(())
-    /// ```
-    pub fn send_message(
-        &self,
-        connection: &str,
-        message: Message,
-        timeout: Option<Duration>,
-        correlation_id: Option<&str>,
-    ) -> Result<Sent> {
-        let payload = match message {
-            Message::Text(text) => Payload::Text(text),
-            Message::Binary(bytes) => Payload::Binary(bytes),
-        };
-        let params = SendParams {
-            connection: connection.into(),
-            payload,
-            timeout: timeout.map(Timeout::new).transpose()?,
-            correlation_id: given(correlation_id)?,
-        };
-        let given = params.correlation_id.clone();
-        self.call("websocket_send", given.as_ref(), |cid| {
-            interface::send(&self.core, params, cid)
-        })
-        .1
-    }
-
-    /// Waits up to `timeout` for the next message of any kind on an open connection.
-    ///
-    /// ```no_run
-    /// use gateway::{Content, Gateway};
-    /// let r = Gateway::global().receive_message("ws-1", std::time::Duration::from_secs(5), None)?;
-    /// if let Content::Any(message) = r.content {
-    ///     println!("a {} message of {} bytes", message.kind(), message.len());
-    /// }
-    /// # Ok::<(), gateway::Error>(())
-    /// ```
-    pub fn receive_message(
-        &self,
-        connection: &str,
-        timeout: Duration,
-        correlation_id: Option<&str>,
-    ) -> Result<Received> {
-        let params = ReceiveParams {
-            connection: connection.into(),
-            expect: Expect::Any,
-            timeout: Timeout::new(timeout)?,
-            correlation_id: given(correlation_id)?,
-        };
-        let given = params.correlation_id.clone();
-        self.call("websocket_receive", given.as_ref(), |cid| {
-            interface::receive(&self.core, params, cid)
-        })
-        .1
-    }
-
-    /// Closes an open connection with a close frame of `code` and `reason`.
-    ///
-    /// ```no_run
-    /// gateway::Gateway::global().close_with("ws-1", 4000, "done", None, None)?;
-    /// # Ok::<(), gateway::Error>(())
-    /// ```
-    pub fn close_with(
-        &self,
-        connection: &str,
-        code: u16,
-        reason: &str,
-        timeout: Option<Duration>,
-        correlation_id: Option<&str>,
-    ) -> Result<Closed> {
-        let params = CloseParams {
-            connection: connection.into(),
-            code: Some(CloseCode::new(code)?),
-            reason: Some(CloseReason::new(reason)?),
-            timeout: timeout.map(Timeout::new).transpose()?,
-            correlation_id: given(correlation_id)?,
-        };
-        let given = params.correlation_id.clone();
-        self.call("websocket_close", given.as_ref(), |cid| {
-            interface::close(&self.core, params, cid)
-        })
-        .1
-    }
-
-    /// The core's counters.
+    /// The core's counters; `CONFIG_INVALID` when its configuration is malformed.
     ///
     /// ```
-    /// assert_eq!(gateway::Gateway::global().get_stats().max_rate_limit, 300);
+    /// assert_eq!(gateway::Gateway::global().get_stats().unwrap().max_rate_limit, 300);
     /// ```
-    pub fn get_stats(&self) -> Stats {
-        self.core.stats()
+    pub fn get_stats(&self) -> Result<Stats> {
+        self.core.check_config()?;
+        Ok(self.core.stats())
     }
 
     /// Zeroes the counters, empties the rate window and closes every open connection, the
-    /// closing handshakes bounded by the close timeout or `timeout` when shorter.
+    /// closing handshakes bounded by the close timeout or the call's timeout when shorter.
     ///
     /// ```
-    /// let done = gateway::Gateway::global().reset(None, None).unwrap();
+    /// let done = gateway::Gateway::global().reset(&gateway::Call::new()).unwrap();
     /// assert_eq!(done.correlation_id.len(), 13);
     /// ```
-    pub fn reset(
-        &self,
-        timeout: Option<Duration>,
-        correlation_id: Option<&str>,
-    ) -> Result<ResetDone> {
+    pub fn reset(&self, call: &Call) -> Result<ResetDone> {
         let params = ResetParams {
-            timeout: timeout.map(Timeout::new).transpose()?,
-            correlation_id: given(correlation_id)?,
+            timeout: call.checked_timeout()?,
+            correlation_id: call.checked_correlation_id()?,
         };
         let given = params.correlation_id.clone();
         self.call("websocket_reset", given.as_ref(), |cid| {
@@ -476,15 +420,6 @@ fn public_name(operation: &Operation) -> &'static str {
         Operation::GetStats(_) => "websocket_get_stats",
         Operation::Reset(_) => "websocket_reset",
     }
-}
-
-fn given(correlation_id: Option<&str>) -> Result<Option<CorrelationId>> {
-    correlation_id
-        .map(|id| {
-            CorrelationId::parse(id)
-                .map_err(|e| Error::invalid_parameter("correlation_id", &e.to_string()))
-        })
-        .transpose()
 }
 
 /// The failure of an operation, with the correlation id and where it happened.

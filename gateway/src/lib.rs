@@ -7,15 +7,15 @@
 //! use serde_json::json;
 //!
 //! // One request: connect, send, receive, close.
-//! let reply = gateway::websocket_request("wss://example.com/ws", &json!({"type": "ping"}),
-//!                                        Duration::from_secs(10), None)?;
+//! let call = gateway::Call::new().timeout(Duration::from_secs(10));
+//! let reply = gateway::websocket_request("wss://example.com/ws", &json!({"type": "ping"}), &call)?;
 //! println!("{:?} (correlation id {})", reply.response(), reply.correlation_id);
 //!
 //! // A connection that lives on between calls (and warm Lambda invocations).
-//! let conn = gateway::websocket_connect("wss://example.com/ws", Duration::from_secs(10), None)?;
-//! gateway::websocket_send(conn.connection.as_str(), &json!({"type": "subscribe"}), None)?;
-//! let next = gateway::websocket_receive(conn.connection.as_str(), Duration::from_secs(5), None)?;
-//! gateway::websocket_close(conn.connection.as_str(), None)?;
+//! let conn = gateway::websocket_connect("wss://example.com/ws", &call)?;
+//! gateway::websocket_send(conn.connection.as_str(), &json!({"type": "subscribe"}), &call)?;
+//! let next = gateway::websocket_receive(conn.connection.as_str(), &call)?;
+//! gateway::websocket_close(conn.connection.as_str(), &gateway::Call::new())?;
 //!
 //! // At a JSON boundary: one envelope in, one out.
 //! let envelope = gateway::websocket_execute("get_stats", json!({}));
@@ -25,17 +25,19 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod api;
+mod call;
 mod envelope;
 mod failures;
 mod gateway;
 mod singletons;
 
 pub use crate::api::{
-    websocket_add_root_certificate, websocket_close, websocket_close_with_timeout,
-    websocket_configure, websocket_connect, websocket_execute, websocket_get_stats,
-    websocket_receive, websocket_request, websocket_reset, websocket_send,
-    websocket_send_with_timeout,
+    websocket_add_root_certificate, websocket_close, websocket_configure,
+    websocket_configure_connections, websocket_connect, websocket_connection_config,
+    websocket_execute, websocket_get_stats, websocket_receive, websocket_request, websocket_reset,
+    websocket_send,
 };
+pub use crate::call::Call;
 pub use crate::envelope::{envelope, envelope_of, error_envelope, success_envelope};
 pub use crate::failures::{codes, error_code, websocket_code, ErrorCode, Failure};
 pub use crate::gateway::Gateway;
@@ -46,8 +48,8 @@ pub use interface::{
     Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
 };
 pub use websocket::{
-    ConnectOptions, ConnectionHandle, ManagerConfig, Message, Phase, Stats, WebSocketCore,
-    DEFAULT_MAX_MESSAGE_SIZE,
+    ConnectOptions, ConnectionConfig, ConnectionHandle, ManagerConfig, Message, NoProxy, Phase,
+    Proxies, ProxyServer, Reconnect, Stats, WebSocketCore, DEFAULT_MAX_MESSAGE_SIZE, WS_VARIABLES,
 };
 
 /// Result of every gateway call.

@@ -214,7 +214,9 @@ fn is_zero(n: &u64) -> bool {
 /// ```
 #[derive(Debug)]
 pub struct HaClient {
-    config: HaConfig,
+    /// Replaced once when Home Assistant refuses a token read from the extension and the
+    /// extension has a newer one (a rotated secret).
+    config: Mutex<HaConfig>,
     correlation_id: CorrelationId,
     /// Whether this client already checked (or opened) its session.
     verified: Mutex<bool>,
@@ -246,7 +248,7 @@ impl HaClient {
     /// ```
     pub fn with_correlation_id(config: HaConfig, correlation_id: CorrelationId) -> HaClient {
         HaClient {
-            config,
+            config: Mutex::new(config),
             correlation_id,
             verified: Mutex::new(false),
             info: Mutex::new(None),
@@ -288,67 +290,90 @@ impl HaClient {
         let budget = &deadline;
         let cid = &self.correlation_id;
         let _scope = cid.scope();
-        let entry = pool::entry(&self.config);
-        let mut slot = entry
-            .try_lock_until(budget.at())
-            .ok_or_else(|| budget.timed_out(Phase::WaitForConnection))?;
-        let mut verified = self.verified.lock();
-        let mut reused = false;
-        if !*verified {
-            if let Some(session) = slot.as_mut() {
-                match check_alive(session, budget) {
-                    Ok(()) => {
-                        debug_line!(
-                            SCOPE,
-                            "Reusing session (session={}, ha_version={})",
-                            session.name,
-                            session.ha_version
-                        );
-                        bump(&REUSED);
-                        reused = true;
-                    }
-                    Err(e) => {
-                        debug_line!(
-                            SCOPE,
-                            "Warm session is gone (error_code={}); reconnecting",
-                            e.code()
-                        );
-                        if let Some(dead) = slot.take() {
-                            dead.close(budget);
+        // At most two passes: the second only after the token was read once more.
+        let mut token_reread = false;
+        loop {
+            let config = self.config.lock().clone();
+            let entry = pool::entry(&config);
+            let mut slot = entry
+                .try_lock_until(budget.at())
+                .ok_or_else(|| budget.timed_out(Phase::WaitForConnection))?;
+            let mut verified = self.verified.lock();
+            let mut reused = false;
+            if !*verified {
+                if let Some(session) = slot.as_mut() {
+                    match check_alive(session, budget) {
+                        Ok(()) => {
+                            debug_line!(
+                                SCOPE,
+                                "Reusing session (session={}, ha_version={})",
+                                session.name,
+                                session.ha_version
+                            );
+                            bump(&REUSED);
+                            reused = true;
                         }
-                        bump(&RECONNECTS);
-                        // No time left for a new session: answer now.
-                        budget.left_in(Phase::Connect)?;
+                        Err(e) => {
+                            debug_line!(
+                                SCOPE,
+                                "Warm session is gone (error_code={}); reconnecting",
+                                e.code()
+                            );
+                            if let Some(dead) = slot.take() {
+                                dead.close(budget);
+                            }
+                            bump(&RECONNECTS);
+                            // No time left for a new session: answer now.
+                            budget.left_in(Phase::Connect)?;
+                        }
                     }
                 }
             }
-        }
-        let session = match slot.as_mut() {
-            Some(session) => session,
-            None => {
-                let fresh = HaSession::open(&self.config, budget)?;
-                bump(&AUTHS);
-                slot.insert(fresh)
+            let session = match slot.as_mut() {
+                Some(session) => session,
+                None => match HaSession::open(&config, budget) {
+                    Ok(fresh) => {
+                        bump(&AUTHS);
+                        slot.insert(fresh)
+                    }
+                    Err(refused @ Error::AuthFailed { .. }) if !token_reread => {
+                        // A token from Parameter Store or Secrets Manager may have rotated:
+                        // read it once more and, when it changed, authenticate once more.
+                        match config.refreshed(budget)? {
+                            Some(newer) => {
+                                debug_line!(
+                                    SCOPE,
+                                    "Token refused; read it again and retrying once"
+                                );
+                                *self.config.lock() = newer;
+                                token_reread = true;
+                                continue;
+                            }
+                            None => return Err(refused),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            *verified = true;
+            let dropped_before = session.dropped();
+            let result = body(session, budget);
+            let dropped_total = session.dropped();
+            *self.info.lock() = Some(SessionInfo {
+                connection: session.name.clone(),
+                ha_version: session.ha_version.clone(),
+                reused,
+                events_dropped: dropped_total - dropped_before,
+                events_dropped_total: dropped_total,
+            });
+            if result.as_ref().is_err_and(Error::breaks_session) {
+                if let Some(dead) = slot.take() {
+                    dead.close(budget);
+                }
+                *verified = false;
             }
-        };
-        *verified = true;
-        let dropped_before = session.dropped();
-        let result = body(session, budget);
-        let dropped_total = session.dropped();
-        *self.info.lock() = Some(SessionInfo {
-            connection: session.name.clone(),
-            ha_version: session.ha_version.clone(),
-            reused,
-            events_dropped: dropped_total - dropped_before,
-            events_dropped_total: dropped_total,
-        });
-        if result.as_ref().is_err_and(Error::breaks_session) {
-            if let Some(dead) = slot.take() {
-                dead.close(budget);
-            }
-            *verified = false;
+            return result;
         }
-        result
     }
 
     /// Sends any command (a JSON object with a `type`; the client assigns the `id`) and

@@ -4,6 +4,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::token::{Extension, TokenSource};
+use contract::Deadline;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
@@ -22,6 +24,9 @@ pub struct HaConfig {
     token: String,
     /// Keeps the token registered for redaction while any copy of the settings lives.
     _secret: debug::SecretGuard,
+    /// Where the token came from, when it was read through the extension (to read it once
+    /// more when Home Assistant refuses it).
+    source: Option<(TokenSource, Extension)>,
 }
 
 impl fmt::Debug for HaConfig {
@@ -53,29 +58,113 @@ impl HaConfig {
             ws_url: websocket_url(url)?,
             token: token.to_owned(),
             _secret: debug::register_secret(token),
+            source: None,
         })
     }
 
-    /// Settings from `HA_URL` and `HA_TOKEN`; when `HA_CA_CERT` names a PEM file, its
-    /// certificate authority is trusted for `wss://` (once per process).
+    /// Settings from `HA_URL` and exactly one of `HA_TOKEN`, `HA_TOKEN_PARAMETER` (SSM
+    /// Parameter Store) or `HA_TOKEN_SECRET` (Secrets Manager) — the last two read through
+    /// the Parameters and Secrets Lambda Extension, cached for `HA_TOKEN_CACHE_TTL` — within
+    /// at most 5 s; when `HA_CA_CERT` names a PEM file, its certificate authority is trusted
+    /// for `wss://` (once per process).
     ///
     /// ```no_run
     /// let config = home_assistant::HaConfig::from_env()?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn from_env() -> Result<HaConfig> {
-        let url = required_env("HA_URL")?;
-        let token = required_env("HA_TOKEN")?;
-        if let Ok(path) = std::env::var("HA_CA_CERT") {
-            if !path.trim().is_empty() {
-                trust_ca_file(path.trim())?;
+        HaConfig::from_env_within(&Deadline::after(crate::token::FETCH_TIMEOUT))
+    }
+
+    /// [`HaConfig::from_env`], reading a token from the extension by `deadline`.
+    pub fn from_env_within(deadline: &Deadline) -> Result<HaConfig> {
+        HaConfig::from_lookup(|name| std::env::var(name).ok(), deadline)
+    }
+
+    /// [`HaConfig::from_env_within`] with `lookup` standing in for the environment.
+    ///
+    /// ```
+    /// use home_assistant::HaConfig;
+    /// let deadline = contract::Deadline::after(std::time::Duration::from_secs(1));
+    /// let env = |name: &str| match name {
+    ///     "HA_URL" => Some("http://ha:8123".to_owned()),
+    ///     "HA_TOKEN" | "HA_TOKEN_SECRET" => Some("x".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let err = HaConfig::from_lookup(env, &deadline).unwrap_err();
+    /// assert_eq!(err.code(), gateway::codes::CONFIG_INVALID);
+    /// ```
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        deadline: &Deadline,
+    ) -> Result<HaConfig> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let url = get("HA_URL").ok_or_else(|| missing("HA_URL"))?;
+        let given: Vec<(&'static str, String)> =
+            ["HA_TOKEN", "HA_TOKEN_PARAMETER", "HA_TOKEN_SECRET"]
+                .into_iter()
+                .filter_map(|name| get(name).map(|v| (name, v)))
+                .collect();
+        let (token, source) = match given.as_slice() {
+            [] => {
+                return Err(Error::Config {
+                    variable: "HA_TOKEN",
+                    message: "The environment variable HA_TOKEN is not set.".into(),
+                })
             }
+            [("HA_TOKEN", token)] => (token.clone(), None),
+            [(name, reference)] => {
+                let source = if *name == "HA_TOKEN_PARAMETER" {
+                    TokenSource::Parameter(reference.clone())
+                } else {
+                    TokenSource::Secret(reference.clone())
+                };
+                let extension = Extension::from_env(&lookup)?;
+                let token = crate::token::token(&source, &extension, deadline)?;
+                (token, Some((source, extension)))
+            }
+            [_, (second, _), ..] => {
+                let names: Vec<&str> = given.iter().map(|(n, _)| *n).collect();
+                return Err(Error::ConfigInvalid {
+                    variable: second,
+                    message: format!(
+                        "Set exactly one of HA_TOKEN, HA_TOKEN_PARAMETER and HA_TOKEN_SECRET, not {}.",
+                        names.join(" and ")
+                    )
+                    .into(),
+                });
+            }
+        };
+        if let Some(path) = get("HA_CA_CERT") {
+            trust_ca_file(&path)?;
         }
-        // The token is not empty (required_env), so only the URL can be unusable.
-        HaConfig::new(&url, &token).map_err(|e| Error::Config {
+        let mut config = HaConfig::new(&url, &token).map_err(|e| Error::Config {
             variable: "HA_URL",
             message: format!("HA_URL is unusable: {e}").into(),
-        })
+        })?;
+        config.source = source;
+        Ok(config)
+    }
+
+    /// The same settings with the token read once more from where it came from, when that
+    /// was the extension and the token changed (Home Assistant refused the old one: a
+    /// rotated secret). `None` when there is nothing new to try.
+    pub(crate) fn refreshed(&self, deadline: &Deadline) -> Result<Option<HaConfig>> {
+        let Some((source, extension)) = &self.source else {
+            return Ok(None);
+        };
+        crate::token::forget(source);
+        let token = crate::token::token(source, extension, deadline)?;
+        if token == self.token {
+            return Ok(None);
+        }
+        let mut config = HaConfig::new(&self.ws_url, &token)?;
+        config.source = self.source.clone();
+        Ok(Some(config))
     }
 
     /// The WebSocket URL (may contain a query string: log it only through
@@ -100,13 +189,10 @@ impl HaConfig {
     }
 }
 
-fn required_env(name: &'static str) -> Result<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-        _ => Err(Error::Config {
-            variable: name,
-            message: format!("The environment variable {name} is not set.").into(),
-        }),
+fn missing(name: &'static str) -> Error {
+    Error::Config {
+        variable: name,
+        message: format!("The environment variable {name} is not set.").into(),
     }
 }
 

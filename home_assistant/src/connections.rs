@@ -17,7 +17,7 @@ pub const COMMANDS_PER_SECOND: usize = 300;
 /// caller can neither name its connections nor fill its places; its own limiter (not the
 /// core's) counts commands.
 static CORE: Lazy<WebSocketCore> =
-    Lazy::new(|| WebSocketCore::new(ManagerConfig::default().without_rate_limit()));
+    Lazy::new(|| WebSocketCore::from_env(ManagerConfig::default().without_rate_limit()));
 
 static LIMITER: Lazy<Mutex<RateLimiter>> = Lazy::new(|| {
     Mutex::new(RateLimiter::new(

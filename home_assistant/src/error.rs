@@ -46,6 +46,15 @@ pub enum Error {
         /// The type that came.
         got: Box<str>,
     },
+    /// Configuration that is set but cannot be used: two token variables at once, a
+    /// parameter or secret that cannot be read.
+    #[error("{message}")]
+    ConfigInvalid {
+        /// The variable.
+        variable: &'static str,
+        /// What is wrong, as a sentence (never the token).
+        message: Box<str>,
+    },
     /// A required environment variable is missing or unusable.
     #[error("{message}")]
     Config {
@@ -95,6 +104,7 @@ impl Error {
             }
             Error::Unexpected { .. } => gateway::codes::WEBSOCKET_RECEIVE_FAILED,
             Error::Config { .. } => gateway::codes::CONFIG_MISSING,
+            Error::ConfigInvalid { .. } => gateway::codes::CONFIG_INVALID,
         }
     }
 }
@@ -132,7 +142,9 @@ impl From<&Error> for Failure {
                 failure.with_detail("ha_error_message", error.as_ref().clone())
             }
             Error::Unexpected { got, .. } => failure.with_detail("message_type", got.as_ref()),
-            Error::Config { variable, .. } => failure.with_detail("variable", *variable),
+            Error::Config { variable, .. } | Error::ConfigInvalid { variable, .. } => {
+                failure.with_detail("variable", *variable)
+            }
             Error::Gateway(_) => failure,
         }
     }

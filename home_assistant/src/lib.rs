@@ -32,6 +32,7 @@ mod pool;
 mod protocol;
 mod session;
 mod stats;
+mod token;
 
 pub use backlog::{BACKLOG_LIMIT, BACKLOG_LIMIT_BYTES};
 pub use client::{HaClient, HaResult, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
@@ -40,6 +41,7 @@ pub use connections::{add_root_certificate, set_command_rate_limit, COMMANDS_PER
 pub use error::{CommandFailure, Error, Result};
 pub use pool::close_all_sessions;
 pub use stats::{stats, HaStats};
+pub use token::{TokenSource, DEFAULT_EXTENSION_PORT, DEFAULT_TOKEN_CACHE_TTL, FETCH_TIMEOUT};
 
 /// This client's debug switches: `HA_DEBUG_MODE`, `HA_DEBUG_TIMING`.
 pub static SCOPE: debug::Scope = debug::Scope::new("HA");

@@ -39,7 +39,10 @@ pub fn run(
         Operation::Receive(p) => receive(core, p, correlation_id).map(Outcome::Received),
         Operation::Close(p) => close(core, p, correlation_id).map(Outcome::Closed),
         Operation::Request(p) => request(core, p, correlation_id).map(Outcome::Response),
-        Operation::GetStats(_) => Ok(Outcome::Stats(core.stats())),
+        Operation::GetStats(_) => {
+            core.check_config()?;
+            Ok(Outcome::Stats(core.stats()))
+        }
         Operation::Reset(p) => reset(core, p, correlation_id).map(Outcome::Reset),
     }
 }
@@ -49,7 +52,7 @@ pub fn run(
 /// ```no_run
 /// use interface::{connect, ConnectParams, Timeout};
 /// let params = ConnectParams { url: "ws://127.0.0.1:8765".into(), timeout: Timeout::default(),
-///     headers: Default::default(), subprotocols: Default::default(), correlation_id: None };
+///     options: Default::default(), correlation_id: None };
 /// let c = connect(websocket::WebSocketCore::global(), params, &debug::CorrelationId::generate())?;
 /// # Ok::<(), interface::Error>(())
 /// ```
@@ -58,13 +61,13 @@ pub fn connect(
     params: ConnectParams,
     correlation_id: &CorrelationId,
 ) -> Result<Connected> {
-    let options = crate::params::handshake(&params.headers, &params.subprotocols);
-    let opened = core.connect_with(&params.url, params.timeout.get(), &options)?;
+    let opened = core.connect_with(&params.url, params.timeout.get(), &params.options)?;
     Ok(Connected {
         connection: opened.handle,
         correlation_id: correlation_id.as_str().to_owned(),
         url: redact_url(&params.url),
         subprotocol: opened.subprotocol,
+        tls_insecure: opened.tls_insecure,
     })
 }
 
@@ -146,15 +149,20 @@ pub fn request(
     params: RequestParams,
     correlation_id: &CorrelationId,
 ) -> Result<Response> {
-    let options = crate::params::handshake(&params.headers, &params.subprotocols);
     let RequestParams {
         url,
         payload,
         expect,
         timeout,
+        options,
         ..
     } = params;
     log_payload("request", &payload);
+    let tls_insecure = url
+        .trim_start()
+        .get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("wss:"))
+        && core.connection_config().with(&options).tls_insecure;
     let reply = core.request_with(&url, payload.into_message(), timeout.get(), &options)?;
     let content = Content::expect(reply, expect)?;
     log_content("request", &content);
@@ -162,6 +170,7 @@ pub fn request(
         content,
         correlation_id: correlation_id.as_str().to_owned(),
         url: redact_url(&url),
+        tls_insecure,
     })
 }
 
@@ -171,6 +180,7 @@ pub fn reset(
     params: ResetParams,
     correlation_id: &CorrelationId,
 ) -> Result<ResetDone> {
+    core.check_config()?;
     core.reset(params.timeout.map(|t| t.get()));
     Ok(ResetDone {
         correlation_id: correlation_id.as_str().to_owned(),

@@ -33,8 +33,8 @@ pub use operation::{
 };
 pub use outcome::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
 pub use params::{
-    from_event, from_event_text, Headers, IntoTimeout, JsonMessage, Subprotocols, Timeout,
-    DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS,
+    from_event, from_event_text, ByteSize, Headers, IntoTimeout, JsonMessage, PingInterval,
+    Subprotocols, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS,
 };
 
 /// This layer's debug switches: `INTERFACE_DEBUG_MODE`, `INTERFACE_DEBUG_TIMING`.

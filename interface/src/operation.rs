@@ -4,11 +4,14 @@ use debug::CorrelationId;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use websocket::ConnectionHandle;
+use websocket::{ConnectOptions, ConnectionHandle};
 
 use crate::content::{Base64, Expect, Payload};
 use crate::error::{Error, Result};
-use crate::params::{from_event_text, Headers, JsonMessage, Subprotocols, Timeout};
+use crate::params::{
+    from_event_text, ByteSize, Headers, JsonMessage, OptionFields, PingInterval, Subprotocols,
+    Timeout,
+};
 
 /// The `operation` of an event given as text, read without building the rest.
 ///
@@ -75,22 +78,69 @@ pub enum Operation {
 }
 
 /// Parameters of `connect`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectParams {
     /// `ws://` or `wss://` URL.
     pub url: String,
-    /// Bound on the whole connect (default 10 s).
-    #[serde(default)]
+    /// Bound on the whole connect (default 10 s); the open timeout bounds it too.
     pub timeout: Timeout,
-    /// Extra headers of the upgrade request (default none); values are secrets.
-    #[serde(default)]
-    pub headers: Headers,
-    /// Subprotocols offered (default none); the server must choose one of them.
-    #[serde(default)]
-    pub subprotocols: Subprotocols,
+    /// The connection's options: headers (values are secrets), subprotocols, and any
+    /// setting of the core's to override for this connection. Default: none.
+    pub options: ConnectOptions,
     /// The caller's id for this request's log lines.
-    #[serde(default)]
     pub correlation_id: Option<CorrelationId>,
+}
+
+/// `connect` as the event spells it. (The connection fields are listed here and in
+/// `RequestFields` rather than flattened: serde's `flatten` buffers the whole event, which
+/// `request`'s raw `message` cannot be read from.)
+#[derive(Deserialize)]
+struct ConnectFields {
+    url: String,
+    #[serde(default)]
+    timeout: Timeout,
+    #[serde(default)]
+    headers: Headers,
+    #[serde(default)]
+    subprotocols: Subprotocols,
+    #[serde(default)]
+    open_timeout: Option<Timeout>,
+    #[serde(default)]
+    close_timeout: Option<Timeout>,
+    #[serde(default)]
+    ping_interval: Option<PingInterval>,
+    #[serde(default)]
+    ping_timeout: Option<Timeout>,
+    #[serde(default)]
+    max_message_size: Option<ByteSize>,
+    #[serde(default)]
+    max_frame_size: Option<ByteSize>,
+    #[serde(default)]
+    reconnect: Option<bool>,
+    #[serde(default)]
+    correlation_id: Option<CorrelationId>,
+}
+
+impl From<ConnectFields> for ConnectParams {
+    fn from(f: ConnectFields) -> ConnectParams {
+        ConnectParams {
+            url: f.url,
+            timeout: f.timeout,
+            options: OptionFields {
+                headers: f.headers,
+                subprotocols: f.subprotocols,
+                open_timeout: f.open_timeout,
+                close_timeout: f.close_timeout,
+                ping_interval: f.ping_interval,
+                ping_timeout: f.ping_timeout,
+                max_message_size: f.max_message_size,
+                max_frame_size: f.max_frame_size,
+                reconnect: f.reconnect,
+            }
+            .into_options(),
+            correlation_id: f.correlation_id,
+        }
+    }
 }
 
 /// Parameters of `send`.
@@ -180,10 +230,8 @@ pub struct RequestParams {
     pub expect: Expect,
     /// Bound on the whole exchange (default 10 s).
     pub timeout: Timeout,
-    /// Extra headers of the upgrade request (default none); values are secrets.
-    pub headers: Headers,
-    /// Subprotocols offered (default none).
-    pub subprotocols: Subprotocols,
+    /// The connection's options (as for `connect`). Default: none.
+    pub options: ConnectOptions,
     /// The caller's id for this request's log lines.
     pub correlation_id: Option<CorrelationId>,
 }
@@ -207,6 +255,20 @@ struct RequestFields {
     #[serde(default)]
     subprotocols: Subprotocols,
     #[serde(default)]
+    open_timeout: Option<Timeout>,
+    #[serde(default)]
+    close_timeout: Option<Timeout>,
+    #[serde(default)]
+    ping_interval: Option<PingInterval>,
+    #[serde(default)]
+    ping_timeout: Option<Timeout>,
+    #[serde(default)]
+    max_message_size: Option<ByteSize>,
+    #[serde(default)]
+    max_frame_size: Option<ByteSize>,
+    #[serde(default)]
+    reconnect: Option<bool>,
+    #[serde(default)]
     correlation_id: Option<CorrelationId>,
 }
 
@@ -218,8 +280,18 @@ impl TryFrom<RequestFields> for RequestParams {
             payload: Payload::from_fields(f.message, f.text, f.binary)?,
             expect: f.expect,
             timeout: f.timeout,
-            headers: f.headers,
-            subprotocols: f.subprotocols,
+            options: OptionFields {
+                headers: f.headers,
+                subprotocols: f.subprotocols,
+                open_timeout: f.open_timeout,
+                close_timeout: f.close_timeout,
+                ping_interval: f.ping_interval,
+                ping_timeout: f.ping_timeout,
+                max_message_size: f.max_message_size,
+                max_frame_size: f.max_frame_size,
+                reconnect: f.reconnect,
+            }
+            .into_options(),
             correlation_id: f.correlation_id,
         })
     }
@@ -343,7 +415,7 @@ impl Operation {
     /// ```
     pub fn from_named_event(name: &str, event: &str) -> Result<Operation> {
         Ok(match name {
-            "connect" => Operation::Connect(from_event_text(event)?),
+            "connect" => Operation::Connect(from_event_text::<ConnectFields>(event)?.into()),
             "send" => Operation::Send(from_event_text::<SendFields>(event)?.try_into()?),
             "receive" => Operation::Receive(from_event_text(event)?),
             "close" => Operation::Close(from_event_text(event)?),

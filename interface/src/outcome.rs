@@ -32,6 +32,10 @@ pub struct Connected {
     /// The subprotocol the server chose (absent when none was offered).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subprotocol: Option<String>,
+    /// `true` when the server's certificate was not verified (`WS_TLS_INSECURE`); absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_insecure: bool,
 }
 
 /// `send` succeeded.
@@ -89,6 +93,8 @@ pub struct Response {
     pub correlation_id: String,
     /// The URL without credentials or query string.
     pub url: String,
+    /// `true` when the server's certificate was not verified (`WS_TLS_INSECURE`).
+    pub tls_insecure: bool,
 }
 
 impl Response {
@@ -104,6 +110,9 @@ impl Serialize for Response {
         self.content.serialize_fields(&mut map, "response")?;
         map.serialize_entry("correlation_id", &self.correlation_id)?;
         map.serialize_entry("url", &self.url)?;
+        if self.tls_insecure {
+            map.serialize_entry("tls_insecure", &true)?;
+        }
         map.end()
     }
 }

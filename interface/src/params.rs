@@ -315,13 +315,95 @@ fn checked<E: serde::de::Error>(options: &websocket::ConnectOptions) -> std::res
     }
 }
 
-/// The handshake options of `headers` and `subprotocols`.
-pub(crate) fn handshake(
-    headers: &Headers,
-    subprotocols: &Subprotocols,
-) -> websocket::ConnectOptions {
-    let mut options = websocket::ConnectOptions::default();
-    options.headers = headers.0.clone();
-    options.subprotocols = subprotocols.0.clone();
-    options
+/// A keepalive interval as a caller gives it: a number of seconds in (0, 900], or
+/// `"none"` to turn the check off.
+///
+/// ```
+/// let on: interface::PingInterval = serde_json::from_str("20").unwrap();
+/// assert_eq!(on.0, Some(std::time::Duration::from_secs(20)));
+/// let off: interface::PingInterval = serde_json::from_str(r#""none""#).unwrap();
+/// assert_eq!(off.0, None);
+/// assert!(serde_json::from_str::<interface::PingInterval>("0").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingInterval(pub Option<Duration>);
+
+impl<'de> serde::Deserialize<'de> for PingInterval {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            Seconds(f64),
+            Word(String),
+        }
+        const RANGE: &str =
+            "must be a number of seconds greater than 0 and at most 900, or \"none\"";
+        match Given::deserialize(d).map_err(|_| serde::de::Error::custom(RANGE))? {
+            Given::Word(w) if w.eq_ignore_ascii_case("none") => Ok(PingInterval(None)),
+            Given::Seconds(s) => Timeout::from_secs_f64(s)
+                .map(|t| PingInterval(Some(t.get())))
+                .map_err(|_| serde::de::Error::custom(RANGE)),
+            Given::Word(_) => Err(serde::de::Error::custom(RANGE)),
+        }
+    }
+}
+
+/// A size in bytes: a whole number from 1 to [`websocket::MAX_SIZE_LIMIT`] (256 MiB).
+///
+/// ```
+/// let size: interface::ByteSize = serde_json::from_str("1024").unwrap();
+/// assert_eq!(size.0, 1024);
+/// assert!(serde_json::from_str::<interface::ByteSize>("0").is_err());
+/// assert!(serde_json::from_str::<interface::ByteSize>("1.5").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub usize);
+
+impl<'de> serde::Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let range = || {
+            serde::de::Error::custom(format!(
+                "must be a whole number of bytes from 1 to {}",
+                websocket::MAX_SIZE_LIMIT
+            ))
+        };
+        let n = u64::deserialize(d).map_err(|_| range())?;
+        match usize::try_from(n) {
+            Ok(n) if (1..=websocket::MAX_SIZE_LIMIT).contains(&n) => Ok(ByteSize(n)),
+            _ => Err(range()),
+        }
+    }
+}
+
+/// The per-call connection options of `connect` and `request` as an event spells them:
+/// `headers`, `subprotocols`, `open_timeout`, `close_timeout`, `ping_interval`,
+/// `ping_timeout`, `max_message_size`, `max_frame_size`, `reconnect` — each absent one
+/// takes the core's setting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct OptionFields {
+    pub headers: Headers,
+    pub subprotocols: Subprotocols,
+    pub open_timeout: Option<Timeout>,
+    pub close_timeout: Option<Timeout>,
+    pub ping_interval: Option<PingInterval>,
+    pub ping_timeout: Option<Timeout>,
+    pub max_message_size: Option<ByteSize>,
+    pub max_frame_size: Option<ByteSize>,
+    pub reconnect: Option<bool>,
+}
+
+impl OptionFields {
+    pub(crate) fn into_options(self) -> websocket::ConnectOptions {
+        let mut options = websocket::ConnectOptions::default();
+        options.headers = self.headers.0;
+        options.subprotocols = self.subprotocols.0;
+        options.open_timeout = self.open_timeout.map(Timeout::get);
+        options.close_timeout = self.close_timeout.map(Timeout::get);
+        options.ping_interval = self.ping_interval.map(|p| p.0);
+        options.ping_timeout = self.ping_timeout.map(Timeout::get);
+        options.max_message_size = self.max_message_size.map(|s| s.0);
+        options.max_frame_size = self.max_frame_size.map(|s| s.0);
+        options.reconnect_enabled = self.reconnect;
+        options
+    }
 }

@@ -201,9 +201,14 @@ impl Function {
         envelope
     }
 
-    fn home_assistant_config(&self) -> home_assistant::Result<HaConfig> {
+    /// The Home Assistant settings; a token read from the Parameters and Secrets extension
+    /// is read by `deadline` (the operation's).
+    fn home_assistant_config(
+        &self,
+        deadline: &contract::Deadline,
+    ) -> home_assistant::Result<HaConfig> {
         match &self.home_assistant {
-            HaSource::Environment => HaConfig::from_env(),
+            HaSource::Environment => HaConfig::from_env_within(deadline),
             HaSource::Fixed(config) => Ok(config.clone()),
         }
     }
@@ -216,7 +221,10 @@ impl Function {
         cid: &CorrelationId,
     ) -> Result<Envelope, Failure> {
         let ha = |e: home_assistant::Error| Failure::from(&e);
-        let config = self.home_assistant_config().map_err(ha)?;
+        let deadline = contract::Deadline::after(timeout.get());
+        let config = self.home_assistant_config(&deadline).map_err(ha)?;
+        // What reading the token took comes off the operation's time.
+        let timeout = timeout.cut_to(deadline.left());
         let operation = HaOperation::from_named_event(operation, event).map_err(Failure::from)?;
         let client = HaClient::with_correlation_id(config, cid.clone());
         let result = match operation {

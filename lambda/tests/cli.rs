@@ -150,3 +150,36 @@ fn invalid_utf8_on_stdin_still_gets_an_envelope() {
     let envelope = one_envelope(&output);
     assert_eq!(envelope["error_code"], "INVALID_PARAMETER", "{envelope}");
 }
+
+#[test]
+fn invoke_with_a_malformed_ws_variable_exits_one_naming_it() {
+    let echo = peers::echo().unwrap();
+    for event in [
+        json!({"operation": "get_stats"}),
+        json!({"operation": "request", "url": echo.url(), "message": {"a": 1}}),
+    ] {
+        let output = lambda()
+            .args(["invoke", &event.to_string()])
+            .env("WS_OPEN_TIMEOUT", "ten seconds")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{event}");
+        let envelope = one_envelope(&output);
+        assert_eq!(envelope["error_code"], "CONFIG_INVALID", "{envelope}");
+        assert_eq!(envelope["details"]["variable"], "WS_OPEN_TIMEOUT");
+        assert!(
+            envelope["error"]
+                .as_str()
+                .unwrap()
+                .contains("WS_OPEN_TIMEOUT"),
+            "{envelope}"
+        );
+    }
+    // A well-formed value is used.
+    let output = lambda()
+        .args(["invoke", r#"{"operation": "get_stats"}"#])
+        .env("WS_OPEN_TIMEOUT", "2.5")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}

@@ -22,6 +22,8 @@ struct Shared {
     live: Vec<TcpStream>,
     command_log: Vec<String>,
     quirks: Quirks,
+    /// The token it accepts (`set_token` rotates it).
+    token: String,
 }
 
 #[derive(Debug, Default)]
@@ -105,10 +107,10 @@ impl HaStandIn {
         let secure = tls.is_some();
         let shared = Arc::new(Mutex::new(Shared {
             states: initial_states(),
+            token: token.to_owned(),
             ..Shared::default()
         }));
         let counters = Arc::new(Counters::default());
-        let token = token.to_owned();
         let (s, c) = (Arc::clone(&shared), Arc::clone(&counters));
         let server = Server::start(
             if secure { "wss" } else { "ws" },
@@ -122,6 +124,7 @@ impl HaStandIn {
                     crate::stalls::shrink_receive_buffer(&stream);
                 }
                 let stream = crate::stalls::StallAfter::new(stream, stall);
+                let token = s.lock().token.clone();
                 let session = Session::new(&token, Arc::clone(&s), Arc::clone(&c));
                 match &tls {
                     Some(acceptor) => {
@@ -183,6 +186,11 @@ impl HaStandIn {
     /// Makes the stand-in misbehave (for connections and commands from now on).
     pub fn set_quirks(&self, quirks: Quirks) {
         self.shared.lock().quirks = quirks;
+    }
+
+    /// Accepts only `token` from now on (a rotated token; open sessions stay).
+    pub fn set_token(&self, token: &str) {
+        self.shared.lock().token = token.to_owned();
     }
 
     /// Drops every open connection at once, as a restart of Home Assistant would.

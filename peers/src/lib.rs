@@ -9,8 +9,10 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod extension;
 mod home_assistant;
 pub mod hostile;
+mod proxy;
 mod reflect;
 mod server;
 mod stalls;
@@ -20,7 +22,9 @@ use std::sync::Arc;
 
 use tungstenite::WebSocket;
 
+pub use extension::SecretsExtension;
 pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
+pub use proxy::{raw_connect_status, ProxySetup, TinyProxy};
 pub use reflect::{reflector, reflector_choosing};
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};
 pub use stalls::{

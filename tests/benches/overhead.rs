@@ -53,7 +53,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| raw_request(&url, &message))
     });
     group.bench_function("gateway", |b| {
-        b.iter(|| gateway::websocket_request(&url, &message, T, None).unwrap())
+        b.iter(|| {
+            gateway::websocket_request(&url, &message, &gateway::Call::new().timeout(T)).unwrap()
+        })
     });
     group.finish();
 
@@ -62,12 +64,12 @@ fn benches(c: &mut Criterion) {
     group.bench_function("raw_tungstenite", |b| {
         b.iter(|| raw_round_trip(&mut raw, &message))
     });
-    let conn = gateway::websocket_connect(&url, T, None).unwrap();
+    let conn = gateway::websocket_connect(&url, &gateway::Call::new().timeout(T)).unwrap();
     let h = conn.connection.as_str().to_owned();
     group.bench_function("gateway", |b| {
         b.iter(|| {
-            gateway::websocket_send(&h, &message, None).unwrap();
-            gateway::websocket_receive(&h, T, None).unwrap()
+            gateway::websocket_send(&h, &message, &gateway::Call::new()).unwrap();
+            gateway::websocket_receive(&h, &gateway::Call::new().timeout(T)).unwrap()
         })
     });
     group.finish();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use gateway::{Content, Gateway, ManagerConfig, Message, WebSocketCore};
+use gateway::{ConnectionConfig, Content, Gateway, ManagerConfig, Message, WebSocketCore};
 
 /// Runs every case of an Autobahn fuzzing server through the gateway.
 #[derive(Parser, Debug)]
@@ -27,10 +27,11 @@ const WAIT: Duration = Duration::from_secs(60);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let config = ManagerConfig::default()
-        .without_rate_limit()
-        .max_message_size(16 << 20);
-    let gateway = Gateway::new(Arc::new(WebSocketCore::new(config)));
+    let config = ManagerConfig::default().without_rate_limit();
+    let connections = ConnectionConfig::default().max_message_size(16 << 20);
+    let gateway = Gateway::new(Arc::new(
+        WebSocketCore::new(config).with_connections(connections),
+    ));
 
     let count = case_count(&gateway, &args.server)?;
     eprintln!("autobahn: {count} cases for agent {}", args.agent);
@@ -39,20 +40,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         echo_case(&gateway, &url);
     }
     let url = format!("{}/updateReports?agent={}", args.server, args.agent);
-    let c = gateway.connect(&url, WAIT, None)?;
+    let c = gateway.connect(&url, &gateway::Call::new().timeout(WAIT))?;
     // The server closes once the reports are written.
     while gateway
-        .receive_message(c.connection.as_str(), WAIT, None)
+        .receive_message(c.connection.as_str(), &gateway::Call::new().timeout(WAIT))
         .is_ok()
     {}
-    let _ = gateway.close(c.connection.as_str(), None, None);
+    let _ = gateway.close(c.connection.as_str(), &gateway::Call::new());
     Ok(())
 }
 
 fn case_count(gateway: &Gateway, server: &str) -> Result<u32, Box<dyn std::error::Error>> {
-    let c = gateway.connect(&format!("{server}/getCaseCount"), WAIT, None)?;
-    let reply = gateway.receive_message(c.connection.as_str(), WAIT, None)?;
-    let _ = gateway.close(c.connection.as_str(), None, None);
+    let c = gateway.connect(
+        &format!("{server}/getCaseCount"),
+        &gateway::Call::new().timeout(WAIT),
+    )?;
+    let reply =
+        gateway.receive_message(c.connection.as_str(), &gateway::Call::new().timeout(WAIT))?;
+    let _ = gateway.close(c.connection.as_str(), &gateway::Call::new());
     match reply.content {
         Content::Any(Message::Text(text)) => Ok(text.trim().parse()?),
         other => Err(format!("unexpected case count: {other:?}").into()),
@@ -61,17 +66,20 @@ fn case_count(gateway: &Gateway, server: &str) -> Result<u32, Box<dyn std::error
 
 /// Echoes every message of one case until the server ends it.
 fn echo_case(gateway: &Gateway, url: &str) {
-    let Ok(c) = gateway.connect(url, WAIT, None) else {
+    let Ok(c) = gateway.connect(url, &gateway::Call::new().timeout(WAIT)) else {
         return;
     };
     let handle = c.connection.as_str();
-    while let Ok(received) = gateway.receive_message(handle, WAIT, None) {
+    while let Ok(received) = gateway.receive_message(handle, &gateway::Call::new().timeout(WAIT)) {
         let Content::Any(message) = received.content else {
             break;
         };
-        if gateway.send_message(handle, message, None, None).is_err() {
+        if gateway
+            .send_message(handle, message, &gateway::Call::new())
+            .is_err()
+        {
             break;
         }
     }
-    let _ = gateway.close(handle, None, None);
+    let _ = gateway.close(handle, &gateway::Call::new());
 }

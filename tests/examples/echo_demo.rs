@@ -23,6 +23,10 @@ fn main() {
 
     let echo = tests::servers::echo();
     let message = serde_json::json!({"type": "hello", "data": {"from": "echo_demo"}});
-    let result = gateway::websocket_request(&echo.url(), &message, Duration::from_secs(5), None);
+    let result = gateway::websocket_request(
+        &echo.url(),
+        &message,
+        &gateway::Call::new().timeout(Duration::from_secs(5)),
+    );
     println!("{}", gateway::envelope(&result));
 }

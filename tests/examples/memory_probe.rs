@@ -58,12 +58,16 @@ fn main() {
         }
         "gateway" => {
             for _ in 0..500 {
-                gateway::websocket_request(&url, &message, T, None).expect("request");
+                gateway::websocket_request(&url, &message, &gateway::Call::new().timeout(T))
+                    .expect("request");
             }
             for _ in 0..64 {
-                let c = gateway::websocket_connect(&url, T, None).expect("connect");
-                gateway::websocket_send(c.connection.as_str(), &message, None).expect("send");
-                gateway::websocket_receive(c.connection.as_str(), T, None).expect("receive");
+                let c = gateway::websocket_connect(&url, &gateway::Call::new().timeout(T))
+                    .expect("connect");
+                gateway::websocket_send(c.connection.as_str(), &message, &gateway::Call::new())
+                    .expect("send");
+                gateway::websocket_receive(c.connection.as_str(), &gateway::Call::new().timeout(T))
+                    .expect("receive");
             }
         }
         _ => {

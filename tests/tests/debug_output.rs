@@ -66,8 +66,12 @@ fn line_formats_match_the_seed() {
     everything_on();
     let echo = servers::echo();
     let cid = "fmt-check-01";
-    gateway::websocket_request(&echo.url(), &json!({"type": "t", "data": 1}), T, Some(cid))
-        .unwrap();
+    gateway::websocket_request(
+        &echo.url(),
+        &json!({"type": "t", "data": 1}),
+        &gateway::Call::new().timeout(T).correlation_id(cid),
+    )
+    .unwrap();
     let lines = capture::lines_with(cid);
     let tails: Vec<&str> = lines.iter().map(|l| tail(l)).collect();
     let connecting = format!(
@@ -118,7 +122,11 @@ fn line_formats_match_the_seed() {
 
     // A failing request prints one failure line, with its code and sentence.
     let failing = "fmt-check-02";
-    let refused = gateway::websocket_request("ws://127.0.0.1:1/", &json!({}), T, Some(failing));
+    let refused = gateway::websocket_request(
+        "ws://127.0.0.1:1/",
+        &json!({}),
+        &gateway::Call::new().timeout(T).correlation_id(failing),
+    );
     assert!(refused.is_err());
     let failed: Vec<String> = capture::lines_with(failing)
         .into_iter()
@@ -150,9 +158,18 @@ fn one_correlation_id_threads_every_layer() {
     let envelope =
         gateway::websocket_execute("connect", json!({"url": echo.url(), "correlation_id": cid}));
     let handle = envelope["data"]["connection"].as_str().unwrap().to_owned();
-    gateway::websocket_send(&handle, &json!({"x": 1}), Some(cid)).unwrap();
-    gateway::websocket_receive(&handle, T, Some(cid)).unwrap();
-    gateway::websocket_close(&handle, Some(cid)).unwrap();
+    gateway::websocket_send(
+        &handle,
+        &json!({"x": 1}),
+        &gateway::Call::new().correlation_id(cid),
+    )
+    .unwrap();
+    gateway::websocket_receive(
+        &handle,
+        &gateway::Call::new().timeout(T).correlation_id(cid),
+    )
+    .unwrap();
+    gateway::websocket_close(&handle, &gateway::Call::new().correlation_id(cid)).unwrap();
     let lines = capture::lines_with(cid);
     for tag in ["[GATEWAY-DEBUG]", "[INTERFACE-DEBUG]", "[WEBSOCKET-DEBUG]"] {
         assert!(
@@ -174,7 +191,9 @@ fn one_correlation_id_threads_every_layer() {
         );
     }
     // A generated id is 13 characters and also threads through.
-    let reply = gateway::websocket_request(&echo.url(), &json!({}), T, None).unwrap();
+    let reply =
+        gateway::websocket_request(&echo.url(), &json!({}), &gateway::Call::new().timeout(T))
+            .unwrap();
     assert_eq!(reply.correlation_id.len(), 13);
     let generated = capture::lines_with(&reply.correlation_id);
     assert!(generated.iter().any(|l| l.contains("[GATEWAY-DEBUG]")));
@@ -244,12 +263,26 @@ fn switches_gate_each_scope() {
         ("WEBSOCKET_DEBUG_MODE", "true"),
         ("WEBSOCKET_DEBUG_TIMING", "true"),
     ]);
-    gateway::websocket_request(&echo.url(), &json!({}), T, Some("gate-master-off")).unwrap();
+    gateway::websocket_request(
+        &echo.url(),
+        &json!({}),
+        &gateway::Call::new()
+            .timeout(T)
+            .correlation_id("gate-master-off"),
+    )
+    .unwrap();
     assert!(capture::lines_with("gate-master-off").is_empty());
 
     // Master on, only websocket debug: no gateway lines, no timing lines.
     switches(&[("DEBUG_MODE", "yes"), ("WEBSOCKET_DEBUG_MODE", "true")]);
-    gateway::websocket_request(&echo.url(), &json!({}), T, Some("gate-ws-only")).unwrap();
+    gateway::websocket_request(
+        &echo.url(),
+        &json!({}),
+        &gateway::Call::new()
+            .timeout(T)
+            .correlation_id("gate-ws-only"),
+    )
+    .unwrap();
     let lines = capture::lines_with("gate-ws-only");
     assert!(!lines.is_empty());
     assert!(
@@ -259,7 +292,14 @@ fn switches_gate_each_scope() {
 
     // Master on, only gateway timing.
     switches(&[("DEBUG_MODE", "1"), ("GATEWAY_DEBUG_TIMING", "1")]);
-    gateway::websocket_request(&echo.url(), &json!({}), T, Some("gate-gw-timing")).unwrap();
+    gateway::websocket_request(
+        &echo.url(),
+        &json!({}),
+        &gateway::Call::new()
+            .timeout(T)
+            .correlation_id("gate-gw-timing"),
+    )
+    .unwrap();
     let lines = capture::lines_with("gate-gw-timing");
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert!(is_timing_line(
@@ -271,7 +311,14 @@ fn switches_gate_each_scope() {
 
     // Values other than true/1/yes are off.
     switches(&[("DEBUG_MODE", "on"), ("WEBSOCKET_DEBUG_MODE", "true")]);
-    gateway::websocket_request(&echo.url(), &json!({}), T, Some("gate-bad-value")).unwrap();
+    gateway::websocket_request(
+        &echo.url(),
+        &json!({}),
+        &gateway::Call::new()
+            .timeout(T)
+            .correlation_id("gate-bad-value"),
+    )
+    .unwrap();
     assert!(capture::lines_with("gate-bad-value").is_empty());
     switches(&[]);
 }
@@ -346,7 +393,12 @@ fn json_format_puts_the_id_and_scope_in_fields() {
         }));
     let echo = servers::echo();
     tracing::subscriber::with_default(subscriber, || {
-        gateway::websocket_request(&echo.url(), &json!({"a": 1}), T, Some("json-cid")).unwrap();
+        gateway::websocket_request(
+            &echo.url(),
+            &json!({"a": 1}),
+            &gateway::Call::new().timeout(T).correlation_id("json-cid"),
+        )
+        .unwrap();
     });
     let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
     let records: Vec<serde_json::Value> = text

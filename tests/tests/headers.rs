@@ -20,15 +20,22 @@ fn headers_are_sent_and_their_values_never_come_back() {
         .subprotocol("realtime")
         .subprotocol("json");
     let connected = gateway
-        .connect_with(&server.url(), T, &options, None)
+        .connect(
+            &server.url(),
+            &gateway::Call::new().timeout(T).options(options.clone()),
+        )
         .expect("connect");
     assert_eq!(connected.subprotocol.as_deref(), Some("realtime"));
     let handle = connected.connection.to_string();
     gateway
-        .send_message(handle.as_str(), gateway::Message::text("hi"), None, None)
+        .send_message(
+            handle.as_str(),
+            gateway::Message::text("hi"),
+            &gateway::Call::new(),
+        )
         .expect("send");
     let reply = gateway
-        .receive_message(handle.as_str(), T, None)
+        .receive_message(handle.as_str(), &gateway::Call::new().timeout(T))
         .expect("reply");
     let gateway::Content::Any(message) = reply.content else {
         panic!("not a message");
@@ -45,9 +52,13 @@ fn headers_are_sent_and_their_values_never_come_back() {
     assert!(!text.contains("header-SECRET"), "{text}");
 
     // The server closes with a reason holding what it received: redacted too.
-    let _ = gateway.send_message(handle.as_str(), gateway::Message::text("again"), None, None);
+    let _ = gateway.send_message(
+        handle.as_str(),
+        gateway::Message::text("again"),
+        &gateway::Call::new(),
+    );
     let closed = gateway
-        .receive_message(handle.as_str(), T, None)
+        .receive_message(handle.as_str(), &gateway::Call::new().timeout(T))
         .expect_err("closed");
     let failure = tests::failure(&closed);
     assert!(
@@ -81,7 +92,10 @@ fn owned_headers_line_breaks_and_bad_subprotocols_are_invalid_parameters() {
         ),
     ] {
         let err = gateway
-            .connect_with(&server.url(), T, &options, None)
+            .connect(
+                &server.url(),
+                &gateway::Call::new().timeout(T).options(options.clone()),
+            )
             .expect_err("refused");
         let failure = tests::failure(&err);
         assert_eq!(failure.code, codes::INVALID_PARAMETER, "{failure:?}");
@@ -101,7 +115,10 @@ fn a_subprotocol_that_was_not_offered_is_refused() {
     let gateway = tests::own_gateway(gateway::ManagerConfig::default());
     let options = ConnectOptions::default().subprotocol("realtime");
     let err = gateway
-        .connect_with(&server.url(), T, &options, None)
+        .connect(
+            &server.url(),
+            &gateway::Call::new().timeout(T).options(options.clone()),
+        )
         .expect_err("refused");
     let failure = tests::failure(&err);
     assert_eq!(failure.code, codes::WEBSOCKET_CONNECT_FAILED, "{failure:?}");
@@ -113,7 +130,12 @@ fn a_subprotocol_that_was_not_offered_is_refused() {
     );
     // Choosing one when none was offered is refused too.
     let err = gateway
-        .connect_with(&server.url(), T, &ConnectOptions::default(), None)
+        .connect(
+            &server.url(),
+            &gateway::Call::new()
+                .timeout(T)
+                .options(ConnectOptions::default()),
+        )
         .expect_err("refused");
     assert_eq!(tests::failure(&err).code, codes::WEBSOCKET_CONNECT_FAILED);
     assert!(gateway.core().open_connections().is_empty());

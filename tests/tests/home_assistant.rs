@@ -218,57 +218,67 @@ fn client_assigns_ids_and_refuses_callers_ids() {
 #[test]
 fn stand_in_rejects_ids_that_do_not_increase() {
     let ha = stand_in();
-    let conn = gateway::websocket_connect(&ha.url(), T, None).unwrap();
+    let conn = gateway::websocket_connect(&ha.url(), &gateway::Call::new().timeout(T)).unwrap();
     let h = conn.connection.as_str();
     assert_eq!(
-        gateway::websocket_receive(h, T, None)
+        gateway::websocket_receive(h, &gateway::Call::new().timeout(T))
             .unwrap()
             .message()
             .unwrap()["type"],
         "auth_required"
     );
-    gateway::websocket_send(h, &json!({"type": "auth", "access_token": TOKEN}), None).unwrap();
+    gateway::websocket_send(
+        h,
+        &json!({"type": "auth", "access_token": TOKEN}),
+        &gateway::Call::new(),
+    )
+    .unwrap();
     assert_eq!(
-        gateway::websocket_receive(h, T, None)
+        gateway::websocket_receive(h, &gateway::Call::new().timeout(T))
             .unwrap()
             .message()
             .unwrap()["type"],
         "auth_ok"
     );
-    gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), None).unwrap();
+    gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), &gateway::Call::new()).unwrap();
     assert_eq!(
-        gateway::websocket_receive(h, T, None)
+        gateway::websocket_receive(h, &gateway::Call::new().timeout(T))
             .unwrap()
             .message()
             .unwrap()["type"],
         "pong"
     );
-    gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), None).unwrap();
-    let reply = gateway::websocket_receive(h, T, None)
+    gateway::websocket_send(h, &json!({"id": 5, "type": "ping"}), &gateway::Call::new()).unwrap();
+    let reply = gateway::websocket_receive(h, &gateway::Call::new().timeout(T))
         .unwrap()
         .content
         .to_value()
         .unwrap();
     assert_eq!(reply["success"], false);
     assert_eq!(reply["error"]["code"], "id_reuse");
-    gateway::websocket_close(h, None).unwrap();
+    gateway::websocket_close(h, &gateway::Call::new()).unwrap();
 }
 
 #[test]
 fn stand_in_closes_after_auth_invalid() {
     let ha = stand_in();
-    let conn = gateway::websocket_connect(&ha.url(), T, None).unwrap();
+    let conn = gateway::websocket_connect(&ha.url(), &gateway::Call::new().timeout(T)).unwrap();
     let h = conn.connection.as_str();
-    gateway::websocket_receive(h, T, None).unwrap();
-    gateway::websocket_send(h, &json!({"type": "auth", "access_token": "nope"}), None).unwrap();
+    gateway::websocket_receive(h, &gateway::Call::new().timeout(T)).unwrap();
+    gateway::websocket_send(
+        h,
+        &json!({"type": "auth", "access_token": "nope"}),
+        &gateway::Call::new(),
+    )
+    .unwrap();
     assert_eq!(
-        gateway::websocket_receive(h, T, None)
+        gateway::websocket_receive(h, &gateway::Call::new().timeout(T))
             .unwrap()
             .message()
             .unwrap()["type"],
         "auth_invalid"
     );
-    let err = gateway::websocket_receive(h, T, None).unwrap_err();
+    let err = gateway::websocket_receive(h, &gateway::Call::new().timeout(T)).unwrap_err();
     assert_eq!(
         gateway::error_code(&err),
         gateway::codes::WEBSOCKET_CONNECTION_CLOSED

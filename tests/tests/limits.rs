@@ -12,7 +12,7 @@ const T: Duration = Duration::from_secs(5);
 
 /// One cheap admitted operation: closing a handle that does not exist.
 fn cheap_op(gw: &Gateway) -> Result<(), gateway::Error> {
-    match gw.close("ws-0", None, None) {
+    match gw.close("ws-0", &gateway::Call::new()) {
         Err(e) if tests::failure(&e).code == gateway::codes::WEBSOCKET_NO_CONNECTION => Ok(()),
         Err(e) => Err(e),
         Ok(_) => panic!("ws-0 is never a handle"),
@@ -37,7 +37,7 @@ fn rate_limit_admits_300_refuses_the_301st_and_slides() {
     );
     assert_eq!(tests::failure(&err).details["max_rate_limit"], 300);
 
-    let stats = gw.get_stats();
+    let stats = gw.get_stats().unwrap();
     assert_eq!(stats.total_operations, 300);
     assert_eq!(stats.rate_limited_count, 1);
     assert_eq!(stats.current_rate_limit_size, 300);
@@ -48,7 +48,7 @@ fn rate_limit_admits_300_refuses_the_301st_and_slides() {
         Duration::from_millis(1000).saturating_sub(start.elapsed()) + Duration::from_millis(50),
     );
     cheap_op(&gw).unwrap();
-    assert!(gw.get_stats().current_rate_limit_size < 300);
+    assert!(gw.get_stats().unwrap().current_rate_limit_size < 300);
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn rate_limit_is_configurable() {
     );
     std::thread::sleep(Duration::from_millis(220));
     cheap_op(&gw).unwrap();
-    let stats = gw.get_stats();
+    let stats = gw.get_stats().unwrap();
     assert_eq!(stats.max_rate_limit, 5);
 }
 
@@ -72,21 +72,28 @@ fn rate_limit_is_configurable() {
 fn every_stats_field_counts() {
     let gw = own_gateway(ManagerConfig::default());
     assert_eq!(
-        gw.get_stats(),
+        gw.get_stats().unwrap(),
         Stats {
             max_rate_limit: 300,
             ..Stats::default()
         }
     );
     let echo = servers::echo();
-    gw.request(&echo.url(), &json!({"a": 1}), T, None).unwrap();
-    let c = gw.connect(&echo.url(), T, None).unwrap();
+    gw.request(
+        &echo.url(),
+        &json!({"a": 1}),
+        &gateway::Call::new().timeout(T),
+    )
+    .unwrap();
+    let c = gw
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap();
     let h = c.connection.as_str();
-    gw.send(h, &json!({"b": 2}), None, None).unwrap();
-    gw.receive(h, T, None).unwrap();
-    gw.close(h, None, None).unwrap();
+    gw.send(h, &json!({"b": 2}), &gateway::Call::new()).unwrap();
+    gw.receive(h, &gateway::Call::new().timeout(T)).unwrap();
+    gw.close(h, &gateway::Call::new()).unwrap();
     cheap_op(&gw).unwrap(); // admitted, fails
-    let stats = gw.get_stats();
+    let stats = gw.get_stats().unwrap();
     assert_eq!(
         stats,
         Stats {
@@ -119,9 +126,9 @@ fn every_stats_field_counts() {
     let envelope = gw.execute("get_stats", json!({}));
     assert_eq!(envelope["data"], json);
 
-    gw.reset(None, None).unwrap();
+    gw.reset(&gateway::Call::new()).unwrap();
     assert_eq!(
-        gw.get_stats(),
+        gw.get_stats().unwrap(),
         Stats {
             max_rate_limit: 300,
             ..Stats::default()
@@ -133,21 +140,26 @@ fn every_stats_field_counts() {
 fn reset_closes_open_connections() {
     let gw = own_gateway(ManagerConfig::default());
     let echo = servers::echo();
-    let c = gw.connect(&echo.url(), T, None).unwrap();
+    let c = gw
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap();
     assert_eq!(gw.core().open_connections(), vec![c.connection.clone()]);
-    gw.reset(None, None).unwrap();
+    gw.reset(&gateway::Call::new()).unwrap();
     assert!(gw.core().open_connections().is_empty());
     let err = gw
-        .send(c.connection.as_str(), &json!({}), None, None)
+        .send(c.connection.as_str(), &json!({}), &gateway::Call::new())
         .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_NO_CONNECTION
     );
     // Handles are never reused after a reset.
-    let d = gw.connect(&echo.url(), T, None).unwrap();
+    let d = gw
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap();
     assert_ne!(d.connection, c.connection);
-    gw.close(d.connection.as_str(), None, None).unwrap();
+    gw.close(d.connection.as_str(), &gateway::Call::new())
+        .unwrap();
 }
 
 #[test]
@@ -155,16 +167,27 @@ fn registry_is_bounded() {
     let gw = own_gateway(ManagerConfig::default().max_connections(3));
     let echo = servers::echo();
     let handles: Vec<_> = (0..3)
-        .map(|_| gw.connect(&echo.url(), T, None).unwrap().connection)
+        .map(|_| {
+            gw.connect(&echo.url(), &gateway::Call::new().timeout(T))
+                .unwrap()
+                .connection
+        })
         .collect();
-    let err = gw.connect(&echo.url(), T, None).unwrap_err();
+    let err = gw
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::REGISTRY_FULL);
     assert_eq!(tests::failure(&err).details["max_connections"], 3);
     // A request does not take a registry place.
-    gw.request(&echo.url(), &json!({}), T, None).unwrap();
-    gw.close(handles[0].as_str(), None, None).unwrap();
-    let again = gw.connect(&echo.url(), T, None).unwrap();
-    gw.close(again.connection.as_str(), None, None).unwrap();
+    gw.request(&echo.url(), &json!({}), &gateway::Call::new().timeout(T))
+        .unwrap();
+    gw.close(handles[0].as_str(), &gateway::Call::new())
+        .unwrap();
+    let again = gw
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap();
+    gw.close(again.connection.as_str(), &gateway::Call::new())
+        .unwrap();
 }
 
 #[test]
@@ -172,24 +195,35 @@ fn the_default_registry_holds_64() {
     let gw = own_gateway(ManagerConfig::default());
     let echo = servers::echo();
     for _ in 0..64 {
-        gw.connect(&echo.url(), T, None).unwrap();
+        gw.connect(&echo.url(), &gateway::Call::new().timeout(T))
+            .unwrap();
     }
-    let err = gw.connect(&echo.url(), T, None).unwrap_err();
+    let err = gw
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::REGISTRY_FULL);
 }
 
 #[test]
 fn message_size_is_limited_both_ways() {
-    let gw = own_gateway(ManagerConfig::default().max_message_size(1024));
+    let gw = tests::own_gateway_with(
+        ManagerConfig::default(),
+        gateway::ConnectionConfig::default().max_message_size(1024),
+    );
     let echo = servers::echo();
     let big = json!({"blob": "y".repeat(2000)});
-    let err = gw.request(&echo.url(), &big, T, None).unwrap_err();
+    let err = gw
+        .request(&echo.url(), &big, &gateway::Call::new().timeout(T))
+        .unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::MESSAGE_TOO_LARGE);
     let small = json!({"blob": "y".repeat(900)});
-    gw.request(&echo.url(), &small, T, None).unwrap();
+    gw.request(&echo.url(), &small, &gateway::Call::new().timeout(T))
+        .unwrap();
 
     let server = servers::big_reply(4000);
-    let err = gw.request(&server.url(), &json!({}), T, None).unwrap_err();
+    let err = gw
+        .request(&server.url(), &json!({}), &gateway::Call::new().timeout(T))
+        .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::MESSAGE_TOO_LARGE,
@@ -211,20 +245,28 @@ fn sixteen_threads_keep_stats_consistent() {
             scope.spawn(move || {
                 for r in 0..REQUESTS {
                     let msg = json!({"thread": t, "request": r});
-                    let reply = gw.request(&url, &msg, T, None).unwrap();
+                    let reply = gw
+                        .request(&url, &msg, &gateway::Call::new().timeout(T))
+                        .unwrap();
                     assert_eq!(reply.response().unwrap(), msg);
                 }
-                let c = gw.connect(&url, T, None).unwrap();
+                let c = gw.connect(&url, &gateway::Call::new().timeout(T)).unwrap();
                 let h = c.connection.as_str();
                 let msg = json!({"thread": t});
-                gw.send(h, &msg, None, None).unwrap();
-                assert_eq!(gw.receive(h, T, None).unwrap().message().unwrap(), msg);
-                gw.close(h, None, None).unwrap();
+                gw.send(h, &msg, &gateway::Call::new()).unwrap();
+                assert_eq!(
+                    gw.receive(h, &gateway::Call::new().timeout(T))
+                        .unwrap()
+                        .message()
+                        .unwrap(),
+                    msg
+                );
+                gw.close(h, &gateway::Call::new()).unwrap();
             });
         }
     });
     let per_thread = (REQUESTS + 4) as u64;
-    let stats = gw.get_stats();
+    let stats = gw.get_stats().unwrap();
     assert_eq!(stats.total_operations, THREADS as u64 * per_thread);
     assert_eq!(stats.connections_count, (THREADS * (REQUESTS + 1)) as u64);
     assert_eq!(stats.messages_sent_count, (THREADS * (REQUESTS + 1)) as u64);

@@ -29,10 +29,15 @@ fn never_answered_upgrade_times_out_in_upgrade() {
     let server = servers::silent("ws");
     let timeout = Duration::from_millis(800);
     assert_times_out(timeout, "upgrade", || {
-        gateway::websocket_request(&server.url(), &json!({}), timeout, None).map(drop)
+        gateway::websocket_request(
+            &server.url(),
+            &json!({}),
+            &gateway::Call::new().timeout(timeout),
+        )
+        .map(drop)
     });
     assert_times_out(timeout, "upgrade", || {
-        gateway::websocket_connect(&server.url(), timeout, None).map(drop)
+        gateway::websocket_connect(&server.url(), &gateway::Call::new().timeout(timeout)).map(drop)
     });
 }
 
@@ -41,7 +46,12 @@ fn stalled_tls_handshake_times_out_in_tls_handshake() {
     let server = servers::silent("wss");
     let timeout = Duration::from_millis(800);
     assert_times_out(timeout, "tls_handshake", || {
-        gateway::websocket_request(&server.url(), &json!({}), timeout, None).map(drop)
+        gateway::websocket_request(
+            &server.url(),
+            &json!({}),
+            &gateway::Call::new().timeout(timeout),
+        )
+        .map(drop)
     });
 }
 
@@ -50,18 +60,24 @@ fn silent_after_upgrade_times_out_in_receive() {
     let server = servers::mute_after_upgrade();
     let timeout = Duration::from_millis(800);
     assert_times_out(timeout, "receive", || {
-        gateway::websocket_request(&server.url(), &json!({"q": 1}), timeout, None).map(drop)
+        gateway::websocket_request(
+            &server.url(),
+            &json!({"q": 1}),
+            &gateway::Call::new().timeout(timeout),
+        )
+        .map(drop)
     });
 
-    let conn = gateway::websocket_connect(&server.url(), timeout, None).unwrap();
+    let conn =
+        gateway::websocket_connect(&server.url(), &gateway::Call::new().timeout(timeout)).unwrap();
     let h = conn.connection.as_str();
-    gateway::websocket_send(h, &json!({"q": 2}), None).unwrap();
+    gateway::websocket_send(h, &json!({"q": 2}), &gateway::Call::new()).unwrap();
     assert_times_out(timeout, "receive", || {
-        gateway::websocket_receive(h, timeout, None).map(drop)
+        gateway::websocket_receive(h, &gateway::Call::new().timeout(timeout)).map(drop)
     });
     // A timed-out receive leaves the connection usable.
-    gateway::websocket_send(h, &json!({"q": 3}), None).unwrap();
-    gateway::websocket_close(h, None).unwrap();
+    gateway::websocket_send(h, &json!({"q": 3}), &gateway::Call::new()).unwrap();
+    gateway::websocket_close(h, &gateway::Call::new()).unwrap();
 }
 
 #[test]
@@ -70,8 +86,7 @@ fn non_json_reply_is_a_parse_error_with_preview() {
     let err = gateway::websocket_request(
         &server.url(),
         &json!({"q": 1}),
-        Duration::from_secs(5),
-        None,
+        &gateway::Call::new().timeout(Duration::from_secs(5)),
     )
     .unwrap_err();
     assert_eq!(
@@ -86,8 +101,12 @@ fn abrupt_close_is_connection_closed() {
     let server = servers::abrupt_close();
     let timeout = Duration::from_secs(5);
     let start = Instant::now();
-    let err =
-        gateway::websocket_request(&server.url(), &json!({"q": 1}), timeout, None).unwrap_err();
+    let err = gateway::websocket_request(
+        &server.url(),
+        &json!({"q": 1}),
+        &gateway::Call::new().timeout(timeout),
+    )
+    .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_CONNECTION_CLOSED,
@@ -96,16 +115,17 @@ fn abrupt_close_is_connection_closed() {
     assert!(start.elapsed() < timeout);
 
     // On a registered connection, the dead handle leaves the registry.
-    let conn = gateway::websocket_connect(&server.url(), timeout, None).unwrap();
+    let conn =
+        gateway::websocket_connect(&server.url(), &gateway::Call::new().timeout(timeout)).unwrap();
     let h = conn.connection.as_str();
-    gateway::websocket_send(h, &json!({"q": 1}), None).unwrap();
-    let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
+    gateway::websocket_send(h, &json!({"q": 1}), &gateway::Call::new()).unwrap();
+    let err = gateway::websocket_receive(h, &gateway::Call::new().timeout(timeout)).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_CONNECTION_CLOSED,
         "{err:?}"
     );
-    let err = gateway::websocket_receive(h, timeout, None).unwrap_err();
+    let err = gateway::websocket_receive(h, &gateway::Call::new().timeout(timeout)).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_NO_CONNECTION
@@ -115,14 +135,21 @@ fn abrupt_close_is_connection_closed() {
 #[test]
 fn half_read_message_survives_a_timeout() {
     let server = servers::split_frame(Duration::from_millis(600));
-    let conn = gateway::websocket_connect(&server.url(), Duration::from_secs(5), None).unwrap();
+    let conn = gateway::websocket_connect(
+        &server.url(),
+        &gateway::Call::new().timeout(Duration::from_secs(5)),
+    )
+    .unwrap();
     let h = conn.connection.as_str();
-    gateway::websocket_send(h, &json!({"go": true}), None).unwrap();
-    let err = gateway::websocket_receive(h, Duration::from_millis(250), None).unwrap_err();
+    gateway::websocket_send(h, &json!({"go": true}), &gateway::Call::new()).unwrap();
+    let err =
+        gateway::websocket_receive(h, &gateway::Call::new().timeout(Duration::from_millis(250)))
+            .unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::WEBSOCKET_TIMEOUT);
-    let got = gateway::websocket_receive(h, Duration::from_secs(5), None).unwrap();
+    let got = gateway::websocket_receive(h, &gateway::Call::new().timeout(Duration::from_secs(5)))
+        .unwrap();
     assert_eq!(got.message().unwrap()["part"], "complete");
-    gateway::websocket_close(h, None).unwrap();
+    gateway::websocket_close(h, &gateway::Call::new()).unwrap();
 }
 
 #[test]
@@ -130,8 +157,12 @@ fn untrusted_certificate_is_tls_failed() {
     // This CA is never added to the client's roots.
     let pki = TestPki::generate();
     let server = servers::tls_echo(&pki);
-    let err = gateway::websocket_request(&server.url(), &json!({}), Duration::from_secs(5), None)
-        .unwrap_err();
+    let err = gateway::websocket_request(
+        &server.url(),
+        &json!({}),
+        &gateway::Call::new().timeout(Duration::from_secs(5)),
+    )
+    .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_TLS_FAILED,
@@ -178,6 +209,11 @@ fn full_accept_queue_times_out_in_connect() {
     );
     let timeout = Duration::from_millis(700);
     assert_times_out(timeout, "connect", || {
-        gateway::websocket_request(&format!("ws://{addr}/"), &json!({}), timeout, None).map(drop)
+        gateway::websocket_request(
+            &format!("ws://{addr}/"),
+            &json!({}),
+            &gateway::Call::new().timeout(timeout),
+        )
+        .map(drop)
     });
 }

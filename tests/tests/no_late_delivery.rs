@@ -30,7 +30,10 @@ fn held_connection_to_a_stalled_reader() -> (StalledReader, gateway::Gateway, St
     let reader = StalledReader::start(64 << 10, Duration::from_secs(3)).expect("peer");
     let gateway = tests::own_gateway(gateway::ManagerConfig::default());
     let handle = gateway
-        .connect(&reader.url(), Duration::from_secs(5), None)
+        .connect(
+            &reader.url(),
+            &gateway::Call::new().timeout(Duration::from_secs(5)),
+        )
         .expect("connect")
         .connection
         .to_string();
@@ -43,16 +46,19 @@ fn a_send_that_timed_out_is_not_completed_by_the_next_send_or_the_close() {
 
     let big = json!({"padding": "x".repeat(BIG)});
     let err = gateway
-        .send(handle.as_str(), &big, Some(Duration::from_secs(1)), None)
+        .send(
+            handle.as_str(),
+            &big,
+            &gateway::Call::new().timeout(Duration::from_secs(1)),
+        )
         .expect_err("the peer stopped reading");
     // The connection is gone: nothing more is written on it.
     let next = gateway.send(
         handle.as_str(),
         &json!({"n": 1}),
-        Some(Duration::from_secs(5)),
-        None,
+        &gateway::Call::new().timeout(Duration::from_secs(5)),
     );
-    let close = gateway.close(handle.as_str(), None, None);
+    let close = gateway.close(handle.as_str(), &gateway::Call::new());
     wait_until_ended(&reader, 1);
     let received = reader.messages();
     assert!(
@@ -84,13 +90,15 @@ fn a_held_connection_closed_after_a_timed_out_send_sends_nothing_more() {
         .send(
             handle.as_str(),
             &big,
-            Some(Duration::from_millis(800)),
-            None
+            &gateway::Call::new().timeout(Duration::from_millis(800))
         )
         .is_err());
     // A close with a long budget must not wait for the peer to read the rest.
     let start = Instant::now();
-    let _ = gateway.close(handle.as_str(), Some(Duration::from_secs(5)), None);
+    let _ = gateway.close(
+        handle.as_str(),
+        &gateway::Call::new().timeout(Duration::from_secs(5)),
+    );
     let took = start.elapsed();
     wait_until_ended(&reader, 1);
     let received = reader.messages();

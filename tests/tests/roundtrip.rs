@@ -12,7 +12,12 @@ const T: Duration = Duration::from_secs(5);
 fn request_echoes_through_the_gateway() {
     let echo = servers::echo();
     let msg = json!({"type": "hello", "data": [1, 2, 3]});
-    let reply = gateway::websocket_request(&echo.url(), &msg, T, Some("rt-request")).unwrap();
+    let reply = gateway::websocket_request(
+        &echo.url(),
+        &msg,
+        &gateway::Call::new().timeout(T).correlation_id("rt-request"),
+    )
+    .unwrap();
     assert_eq!(reply.response().unwrap(), msg);
     assert_eq!(reply.correlation_id, "rt-request");
     assert_eq!(reply.url, echo.url());
@@ -67,26 +72,36 @@ fn handle_crosses_the_json_boundary() {
 #[test]
 fn typed_connection_api() {
     let echo = servers::echo();
-    let c = gateway::websocket_connect(&echo.url(), T, None).unwrap();
+    let c = gateway::websocket_connect(&echo.url(), &gateway::Call::new().timeout(T)).unwrap();
     let h = c.connection.as_str();
-    gateway::websocket_send(h, &json!([1, "two"]), None).unwrap();
-    let r = gateway::websocket_receive(h, T, None).unwrap();
+    gateway::websocket_send(h, &json!([1, "two"]), &gateway::Call::new()).unwrap();
+    let r = gateway::websocket_receive(h, &gateway::Call::new().timeout(T)).unwrap();
     assert_eq!(r.message().unwrap(), json!([1, "two"]));
     assert_eq!(r.connection, c.connection);
-    gateway::websocket_close(h, None).unwrap();
+    gateway::websocket_close(h, &gateway::Call::new()).unwrap();
 }
 
 #[test]
 fn pings_are_answered_and_skipped() {
     let server = servers::ping_first();
-    let reply = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap();
+    let reply = gateway::websocket_request(
+        &server.url(),
+        &json!({"k": "v"}),
+        &gateway::Call::new().timeout(T),
+    )
+    .unwrap();
     assert_eq!(reply.response().unwrap(), json!({"k": "v"}));
 }
 
 #[test]
 fn binary_reply_is_a_parse_error() {
     let server = servers::binary_reply();
-    let err = gateway::websocket_request(&server.url(), &json!({"k": "v"}), T, None).unwrap_err();
+    let err = gateway::websocket_request(
+        &server.url(),
+        &json!({"k": "v"}),
+        &gateway::Call::new().timeout(T),
+    )
+    .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_PARSE_FAILED
@@ -102,8 +117,12 @@ fn refused_connection_is_connect_failed() {
         .local_addr()
         .unwrap()
         .port();
-    let err = gateway::websocket_request(&format!("ws://127.0.0.1:{port}/"), &json!({}), T, None)
-        .unwrap_err();
+    let err = gateway::websocket_request(
+        &format!("ws://127.0.0.1:{port}/"),
+        &json!({}),
+        &gateway::Call::new().timeout(T),
+    )
+    .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_CONNECT_FAILED,
@@ -115,7 +134,9 @@ fn refused_connection_is_connect_failed() {
 #[test]
 fn refused_upgrade_is_connect_failed_with_status() {
     let server = servers::refuse_upgrade();
-    let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
+    let err =
+        gateway::websocket_request(&server.url(), &json!({}), &gateway::Call::new().timeout(T))
+            .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_CONNECT_FAILED
@@ -127,9 +148,12 @@ fn refused_upgrade_is_connect_failed_with_status() {
 #[test]
 fn localhost_name_is_resolved() {
     let echo = servers::echo();
-    let reply =
-        gateway::websocket_request(&echo.url_with_host("localhost"), &json!({"a": 1}), T, None)
-            .unwrap();
+    let reply = gateway::websocket_request(
+        &echo.url_with_host("localhost"),
+        &json!({"a": 1}),
+        &gateway::Call::new().timeout(T),
+    )
+    .unwrap();
     assert_eq!(reply.response().unwrap(), json!({"a": 1}));
 }
 
@@ -201,12 +225,16 @@ fn invalid_parameters_are_named() {
 
 #[test]
 fn typed_api_validates_too() {
-    let err = gateway::websocket_request("ws://127.0.0.1:1", &json!({}), Duration::ZERO, None)
-        .unwrap_err();
+    let err = gateway::websocket_request(
+        "ws://127.0.0.1:1",
+        &json!({}),
+        &gateway::Call::new().timeout(Duration::ZERO),
+    )
+    .unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
-    let err = gateway::websocket_connect("wss://", T, None).unwrap_err();
+    let err = gateway::websocket_connect("wss://", &gateway::Call::new().timeout(T)).unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
-    let err = gateway::websocket_send("ws-1", &json!(3), None).unwrap_err();
+    let err = gateway::websocket_send("ws-1", &json!(3), &gateway::Call::new()).unwrap_err();
     assert_eq!(tests::failure(&err).code, gateway::codes::INVALID_PARAMETER);
 }
 
@@ -222,7 +250,8 @@ fn unknown_operation_lists_the_valid_ones() {
 
 #[test]
 fn receive_on_unknown_handle() {
-    let err = gateway::websocket_receive("ws-999999", T, None).unwrap_err();
+    let err =
+        gateway::websocket_receive("ws-999999", &gateway::Call::new().timeout(T)).unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_NO_CONNECTION
@@ -253,7 +282,12 @@ fn ipv6_loopback() {
         return;
     };
     assert!(server.url().starts_with("ws://[::1]:"));
-    let reply = gateway::websocket_request(&server.url(), &json!({"v6": true}), T, None).unwrap();
+    let reply = gateway::websocket_request(
+        &server.url(),
+        &json!({"v6": true}),
+        &gateway::Call::new().timeout(T),
+    )
+    .unwrap();
     assert_eq!(reply.response().unwrap(), json!({"v6": true}));
     assert_eq!(reply.url, server.url());
 }
@@ -261,17 +295,21 @@ fn ipv6_loopback() {
 #[test]
 fn a_busy_connection_makes_the_second_caller_wait_at_most_its_timeout() {
     let server = servers::mute_after_upgrade();
-    let c = gateway::websocket_connect(&server.url(), T, None).unwrap();
+    let c = gateway::websocket_connect(&server.url(), &gateway::Call::new().timeout(T)).unwrap();
     let h = c.connection.as_str().to_owned();
     std::thread::scope(|scope| {
         let h1 = h.clone();
-        let first =
-            scope.spawn(move || gateway::websocket_receive(&h1, Duration::from_millis(1500), None));
+        let first = scope.spawn(move || {
+            gateway::websocket_receive(
+                &h1,
+                &gateway::Call::new().timeout(Duration::from_millis(1500)),
+            )
+        });
         std::thread::sleep(Duration::from_millis(200));
         let wait = Duration::from_millis(400);
         let start = std::time::Instant::now();
-        let err =
-            gateway::websocket_send_with_timeout(&h, &json!({}), Some(wait), None).unwrap_err();
+        let err = gateway::websocket_send(&h, &json!({}), &gateway::Call::new().timeout(wait))
+            .unwrap_err();
         let elapsed = start.elapsed();
         assert_eq!(tests::failure(&err).code, gateway::codes::WEBSOCKET_TIMEOUT);
         assert_eq!(tests::failure(&err).details["phase"], "wait_for_connection");
@@ -285,7 +323,7 @@ fn a_busy_connection_makes_the_second_caller_wait_at_most_its_timeout() {
             gateway::codes::WEBSOCKET_TIMEOUT
         );
     });
-    gateway::websocket_close(&h, None).unwrap();
+    gateway::websocket_close(&h, &gateway::Call::new()).unwrap();
 }
 
 #[test]
@@ -336,9 +374,16 @@ fn close_frames_carry_their_code_and_reason_both_ways() {
     )
     .unwrap();
     let g = gateway::Gateway::global();
-    let c = g.connect(&listener.url(), T, None).unwrap();
-    g.close_with(c.connection.as_str(), 4002, "finished", None, None)
+    let c = g
+        .connect(&listener.url(), &gateway::Call::new().timeout(T))
         .unwrap();
+    g.close_with(
+        c.connection.as_str(),
+        4002,
+        "finished",
+        &gateway::Call::new(),
+    )
+    .unwrap();
     let deadline = std::time::Instant::now() + T;
     while seen.lock().unwrap().is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -354,18 +399,24 @@ fn text_and_binary_messages_through_the_typed_gateway() {
     use gateway::{Content, Message};
     let echo = servers::echo();
     let g = gateway::Gateway::global();
-    let c = g.connect(&echo.url(), T, None).unwrap();
+    let c = g
+        .connect(&echo.url(), &gateway::Call::new().timeout(T))
+        .unwrap();
     let h = c.connection.as_str();
-    g.send_message(h, Message::text("words"), None, None)
+    g.send_message(h, Message::text("words"), &gateway::Call::new())
         .unwrap();
-    g.send_message(h, Message::binary(vec![0, 1, 255]), None, None)
+    g.send_message(h, Message::binary(vec![0, 1, 255]), &gateway::Call::new())
         .unwrap();
-    let first = g.receive_message(h, T, None).unwrap();
+    let first = g
+        .receive_message(h, &gateway::Call::new().timeout(T))
+        .unwrap();
     assert_eq!(first.content, Content::Any(Message::text("words")));
-    let second = g.receive_message(h, T, None).unwrap();
+    let second = g
+        .receive_message(h, &gateway::Call::new().timeout(T))
+        .unwrap();
     assert_eq!(
         second.content,
         Content::Any(Message::binary(vec![0, 1, 255]))
     );
-    g.close(h, None, None).unwrap();
+    g.close(h, &gateway::Call::new()).unwrap();
 }

@@ -21,7 +21,12 @@ fn wss_request_with_a_custom_root() {
     let server = servers::tls_echo(&pki);
     for host in ["127.0.0.1", "localhost"] {
         let url = server.url_with_host(host);
-        let reply = gateway::websocket_request(&url, &json!({"secure": host}), T, None).unwrap();
+        let reply = gateway::websocket_request(
+            &url,
+            &json!({"secure": host}),
+            &gateway::Call::new().timeout(T),
+        )
+        .unwrap();
         assert_eq!(reply.response().unwrap(), json!({"secure": host}));
     }
 }
@@ -30,19 +35,19 @@ fn wss_request_with_a_custom_root() {
 fn wss_connection_lives_across_calls() {
     let pki = trusted_pki();
     let server = servers::tls_echo(&pki);
-    let conn = gateway::websocket_connect(&server.url(), T, None).unwrap();
+    let conn = gateway::websocket_connect(&server.url(), &gateway::Call::new().timeout(T)).unwrap();
     let h = conn.connection.as_str();
     for i in 0..5 {
-        gateway::websocket_send(h, &json!({"i": i}), None).unwrap();
+        gateway::websocket_send(h, &json!({"i": i}), &gateway::Call::new()).unwrap();
         assert_eq!(
-            gateway::websocket_receive(h, T, None)
+            gateway::websocket_receive(h, &gateway::Call::new().timeout(T))
                 .unwrap()
                 .message()
                 .unwrap()["i"],
             i
         );
     }
-    gateway::websocket_close(h, None).unwrap();
+    gateway::websocket_close(h, &gateway::Call::new()).unwrap();
 }
 
 #[test]
@@ -50,7 +55,9 @@ fn name_mismatch_is_tls_failed() {
     let pki = trusted_pki();
     // The certificate names localhost and 127.0.0.1, not 127.0.0.2.
     let server = servers::tls_echo_on("127.0.0.2", &pki);
-    let err = gateway::websocket_request(&server.url(), &json!({}), T, None).unwrap_err();
+    let err =
+        gateway::websocket_request(&server.url(), &json!({}), &gateway::Call::new().timeout(T))
+            .unwrap_err();
     assert_eq!(
         tests::failure(&err).code,
         gateway::codes::WEBSOCKET_TLS_FAILED,
@@ -72,7 +79,7 @@ fn an_untrusted_ca_is_tls_failed() {
     let server = servers::tls_echo(&pki);
     let gateway = tests::own_gateway(gateway::ManagerConfig::default());
     let err = gateway
-        .request(&server.url(), &json!({}), T, None)
+        .request(&server.url(), &json!({}), &gateway::Call::new().timeout(T))
         .unwrap_err();
     let failure = tests::failure(&err);
     assert_eq!(
@@ -104,7 +111,7 @@ fn an_expired_certificate_is_tls_failed() {
     let server = servers::tls_echo(&pki);
     let gateway = gateway_trusting(&pki);
     let err = gateway
-        .request(&server.url(), &json!({}), T, None)
+        .request(&server.url(), &json!({}), &gateway::Call::new().timeout(T))
         .unwrap_err();
     let failure = tests::failure(&err);
     assert_eq!(
@@ -121,7 +128,7 @@ fn a_wrong_host_name_is_tls_failed_on_a_core_of_its_own() {
     let server = servers::tls_echo_on("127.0.0.2", &pki);
     let gateway = gateway_trusting(&pki);
     let err = gateway
-        .request(&server.url(), &json!({}), T, None)
+        .request(&server.url(), &json!({}), &gateway::Call::new().timeout(T))
         .unwrap_err();
     let failure = tests::failure(&err);
     assert_eq!(
@@ -132,7 +139,11 @@ fn a_wrong_host_name_is_tls_failed_on_a_core_of_its_own() {
     // The same CA and host name work.
     let ok = tests::servers::tls_echo(&pki);
     gateway
-        .request(&ok.url(), &json!({"ok": 1}), T, None)
+        .request(
+            &ok.url(),
+            &json!({"ok": 1}),
+            &gateway::Call::new().timeout(T),
+        )
         .unwrap();
 }
 

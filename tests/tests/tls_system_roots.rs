@@ -35,7 +35,11 @@ fn system_roots_from_a_hashed_directory_or_a_bundle() {
         websocket::SystemRoots::HashedDir(hashed.clone())
     );
     let reply = own_gateway(ManagerConfig::default())
-        .request(&server.url(), &json!({"roots": "hashed"}), T, None)
+        .request(
+            &server.url(),
+            &json!({"roots": "hashed"}),
+            &gateway::Call::new().timeout(T),
+        )
         .unwrap();
     assert_eq!(reply.response().unwrap(), json!({"roots": "hashed"}));
 
@@ -47,7 +51,11 @@ fn system_roots_from_a_hashed_directory_or_a_bundle() {
         websocket::SystemRoots::Bundle(bundle.clone())
     );
     let reply = own_gateway(ManagerConfig::default())
-        .request(&server.url(), &json!({"roots": "bundle"}), T, None)
+        .request(
+            &server.url(),
+            &json!({"roots": "bundle"}),
+            &gateway::Call::new().timeout(T),
+        )
         .unwrap();
     assert_eq!(reply.response().unwrap(), json!({"roots": "bundle"}));
 
@@ -57,7 +65,11 @@ fn system_roots_from_a_hashed_directory_or_a_bundle() {
     std::env::set_var("SSL_CERT_DIR", &hashed);
     std::env::remove_var("SSL_CERT_FILE");
     let err = own_gateway(ManagerConfig::default())
-        .request(&other_server.url(), &json!({}), T, None)
+        .request(
+            &other_server.url(),
+            &json!({}),
+            &gateway::Call::new().timeout(T),
+        )
         .unwrap_err();
     assert_eq!(
         gateway::error_code(&err),

@@ -47,7 +47,9 @@ pub fn code_of(e: &Error) -> ErrorCode {
         W::InvalidUrl { .. } | W::InvalidCertificate { .. } | W::InvalidOption(_) => {
             shared::INVALID_PARAMETER
         }
+        W::ConfigInvalid(_) => shared::CONFIG_INVALID,
         W::SubprotocolRefused { .. } => WEBSOCKET_CONNECT_FAILED,
+        W::ProxyRefused { .. } | W::ProxyFailed { .. } => WEBSOCKET_CONNECT_FAILED,
         W::Timeout { .. } => WEBSOCKET_TIMEOUT,
         W::Resolve(_) | W::Connect { .. } | W::UpgradeRefused { .. } => WEBSOCKET_CONNECT_FAILED,
         W::Upgrade { .. } | W::UpgradeTooLarge { .. } => WEBSOCKET_CONNECT_FAILED,
@@ -74,6 +76,11 @@ fn details_of(e: &Error, details: &mut Map<String, Value>) {
         W::InvalidUrl { .. } => put("parameter", "url".into()),
         W::InvalidCertificate { .. } => put("parameter", "certificate".into()),
         W::InvalidOption(problem) => put("parameter", problem.parameter.into()),
+        W::ConfigInvalid(problem) => put("variable", problem.variable.into()),
+        W::ProxyRefused { status } => {
+            put("phase", Phase::Proxy.as_str().into());
+            put("http_status", (*status).into());
+        }
         W::Timeout { phase, after } => {
             put("phase", phase.as_str().into());
             put("timeout_seconds", after.as_secs_f64().into());

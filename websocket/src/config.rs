@@ -6,7 +6,9 @@ use std::time::Duration;
 /// (6 MiB), and a message comes back inside an envelope; 4 KiB is the envelope's room.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = (6 << 20) - (4 << 10);
 
-/// Limits and defaults of a [`WebSocketCore`](crate::WebSocketCore).
+/// What is core-wide in a [`WebSocketCore`](crate::WebSocketCore): the registry's bound and
+/// the rate limit. What each connection gets — timeouts, sizes, headers, trust, proxies —
+/// is its [`ConnectionConfig`](crate::ConnectionConfig).
 ///
 /// ```
 /// let config = websocket::ManagerConfig::default()
@@ -23,11 +25,6 @@ pub struct ManagerConfig {
     pub rate_limit_max: usize,
     /// Length of the sliding window. Default 1000 ms.
     pub rate_limit_window: Duration,
-    /// Largest message sent or received, in bytes. Default [`DEFAULT_MAX_MESSAGE_SIZE`]
-    /// (6 MiB less 4 KiB: an answer must fit Lambda's 6 MB response with its envelope).
-    pub max_message_size: usize,
-    /// Longest the closing handshake may take. Default 1 s.
-    pub close_timeout: Duration,
 }
 
 impl Default for ManagerConfig {
@@ -36,8 +33,6 @@ impl Default for ManagerConfig {
             max_connections: 64,
             rate_limit_max: 300,
             rate_limit_window: Duration::from_millis(1000),
-            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
-            close_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -64,18 +59,6 @@ impl ManagerConfig {
     /// ```
     pub fn without_rate_limit(mut self) -> Self {
         self.rate_limit_max = usize::MAX;
-        self
-    }
-
-    /// Sets the largest message in bytes (default [`DEFAULT_MAX_MESSAGE_SIZE`]).
-    pub fn max_message_size(mut self, bytes: usize) -> Self {
-        self.max_message_size = bytes;
-        self
-    }
-
-    /// Sets the bound on the closing handshake (default 1 s).
-    pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.close_timeout = timeout;
         self
     }
 }

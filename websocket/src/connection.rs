@@ -44,6 +44,36 @@ pub struct Connection {
     secrets: Vec<SecretGuard>,
     /// The subprotocol the server chose.
     subprotocol: Option<String>,
+    /// What it was opened with that it keeps using.
+    settings: Settings,
+}
+
+/// The settings a connection keeps from the [`ConnectionConfig`](crate::ConnectionConfig)
+/// it was opened with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Settings {
+    pub close_timeout: Duration,
+    pub max_message_size: usize,
+    pub ping_interval: Option<Duration>,
+    pub ping_timeout: Duration,
+    pub max_queue_size: usize,
+    pub reconnect: crate::Reconnect,
+    /// A `wss://` connection whose certificate was not verified.
+    pub tls_insecure: bool,
+}
+
+impl Settings {
+    pub(crate) fn of(config: &crate::ConnectionConfig, tls: bool) -> Settings {
+        Settings {
+            close_timeout: config.close_timeout,
+            max_message_size: config.max_message_size,
+            ping_interval: config.ping_interval,
+            ping_timeout: config.ping_timeout,
+            max_queue_size: config.max_queue_size,
+            reconnect: config.reconnect,
+            tls_insecure: tls && config.tls_insecure,
+        }
+    }
 }
 
 impl Connection {
@@ -52,6 +82,7 @@ impl Connection {
         url: String,
         secrets: Vec<SecretGuard>,
         subprotocol: Option<String>,
+        settings: Settings,
     ) -> Self {
         Connection {
             ws: Some(ws),
@@ -59,7 +90,24 @@ impl Connection {
             broken: false,
             secrets,
             subprotocol,
+            settings,
         }
+    }
+
+    /// The largest message it sends or receives, in bytes.
+    pub fn max_message_size(&self) -> usize {
+        self.settings.max_message_size
+    }
+
+    /// The bound on its closing handshake.
+    pub fn close_timeout(&self) -> Duration {
+        self.settings.close_timeout
+    }
+
+    /// Whether it is a `wss://` connection whose certificate was not verified
+    /// (`WS_TLS_INSECURE`).
+    pub fn tls_insecure(&self) -> bool {
+        self.settings.tls_insecure
     }
 
     /// The URL it was opened with, without credentials, query or fragment.

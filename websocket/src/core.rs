@@ -12,7 +12,8 @@ use tungstenite::protocol::WebSocketConfig;
 use contract::Deadline;
 
 use crate::config::ManagerConfig;
-use crate::connection::Connection;
+use crate::connection::{Connection, Settings};
+use crate::connection_config::{ConfigProblem, ConnectionConfig};
 use crate::error::{DeadlineExt, Error, Phase, Result};
 use crate::message::{CloseFrame, Message};
 use crate::options::ConnectOptions;
@@ -26,6 +27,7 @@ use contract::RateLimiter;
 #[derive(Debug)]
 struct Books {
     config: ManagerConfig,
+    connections: ConnectionConfig,
     limiter: RateLimiter,
     stats: Stats,
 }
@@ -55,6 +57,8 @@ pub struct WebSocketCore {
     books: Mutex<Books>,
     registry: Registry,
     trust: Trust,
+    /// A malformed setting of the environment: every operation fails with it.
+    problem: Option<ConfigProblem>,
 }
 
 /// A connection [`WebSocketCore::connect_with`] opened: its handle, and the subprotocol the
@@ -65,10 +69,12 @@ pub struct Opened {
     pub handle: ConnectionHandle,
     /// The subprotocol the server chose.
     pub subprotocol: Option<String>,
+    /// Whether the server's certificate went unverified (`WS_TLS_INSECURE`).
+    pub tls_insecure: bool,
 }
 
 static GLOBAL: Lazy<Arc<WebSocketCore>> =
-    Lazy::new(|| Arc::new(WebSocketCore::new(ManagerConfig::default())));
+    Lazy::new(|| Arc::new(WebSocketCore::from_env(ManagerConfig::default())));
 
 impl WebSocketCore {
     /// A manager of its own, with `config`'s limits.
@@ -82,14 +88,99 @@ impl WebSocketCore {
             books: Mutex::new(Books {
                 limiter: RateLimiter::new(config.rate_limit_max, config.rate_limit_window),
                 config,
+                connections: ConnectionConfig::default(),
                 stats: Stats::default(),
             }),
             registry: Registry::default(),
             trust: Trust::default(),
+            problem: None,
         }
     }
 
-    /// The per-process manager, built with the default limits on first use.
+    /// The same manager, its connections opened with `connections` (default
+    /// [`ConnectionConfig::default`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use websocket::{ConnectionConfig, ManagerConfig, WebSocketCore};
+    /// let core = WebSocketCore::new(ManagerConfig::default())
+    ///     .with_connections(ConnectionConfig::default().close_timeout(Duration::from_millis(300)));
+    /// assert_eq!(core.connection_config().close_timeout, Duration::from_millis(300));
+    /// ```
+    pub fn with_connections(self, connections: ConnectionConfig) -> Self {
+        self.books.lock().connections = connections;
+        self
+    }
+
+    /// A manager whose connection settings come from the process's environment: the
+    /// `WS_*` variables, `WS_CA_CERT`, the proxy variables. What the per-process core is
+    /// built with; a malformed value makes every operation fail with `CONFIG_INVALID`
+    /// naming the variable.
+    pub fn from_env(config: ManagerConfig) -> Self {
+        WebSocketCore::from_lookup(config, |name| std::env::var(name).ok())
+    }
+
+    /// [`WebSocketCore::from_env`] with `lookup` standing in for the environment — what
+    /// tests use instead of changing the process's variables.
+    ///
+    /// ```
+    /// use websocket::{ManagerConfig, WebSocketCore};
+    /// let env = |name: &str| (name == "WS_OPEN_TIMEOUT").then(|| "later".to_owned());
+    /// let core = WebSocketCore::from_lookup(ManagerConfig::default(), env);
+    /// let err = core.check_config().unwrap_err();
+    /// assert!(err.to_string().contains("WS_OPEN_TIMEOUT"));
+    /// ```
+    pub fn from_lookup(config: ManagerConfig, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut core = WebSocketCore::new(config);
+        match ConnectionConfig::from_lookup(&lookup) {
+            Ok(connections) => core.books.get_mut().connections = connections,
+            Err(problem) => core.problem = Some(problem),
+        }
+        if core.problem.is_none() {
+            if let Some(path) = lookup("WS_CA_CERT").filter(|p| !p.trim().is_empty()) {
+                core.problem = core.trust_file(path.trim()).err();
+            }
+        }
+        core
+    }
+
+    /// Trusts the certificate authority in the PEM file `path` (`WS_CA_CERT`).
+    fn trust_file(&self, path: &str) -> std::result::Result<(), ConfigProblem> {
+        let unusable = |what: String| ConfigProblem {
+            variable: "WS_CA_CERT",
+            problem: what.into(),
+        };
+        let pem = std::fs::read(path)
+            .map_err(|e| unusable(format!("WS_CA_CERT names a file that cannot be read ({e})")))?;
+        self.trust
+            .add_root(&pem)
+            .map_err(|_| unusable("WS_CA_CERT does not hold a PEM certificate".into()))
+    }
+
+    /// `Ok` when the configuration is usable; else the `CONFIG_INVALID` error every
+    /// operation answers.
+    pub fn check_config(&self) -> Result<()> {
+        match &self.problem {
+            None => Ok(()),
+            Some(problem) => Err(Error::ConfigInvalid(Box::new(problem.clone()))),
+        }
+    }
+
+    /// The settings connections are opened with (before a call's own options).
+    pub fn connection_config(&self) -> ConnectionConfig {
+        self.books.lock().connections.clone()
+    }
+
+    /// Replaces the settings connections are opened with; open connections keep theirs.
+    /// Settings read from the environment are the starting point: change them with
+    /// `core.set_connection_config(core.connection_config().open_timeout(…))`, which keeps
+    /// the rest (precedence: per call > set in code > environment > default).
+    pub fn set_connection_config(&self, connections: ConnectionConfig) {
+        self.books.lock().connections = connections;
+    }
+
+    /// The per-process manager, built on first use with the default limits and the
+    /// connection settings of the environment ([`WebSocketCore::from_env`]).
     ///
     /// ```
     /// let stats = websocket::WebSocketCore::global().stats();
@@ -122,6 +213,7 @@ impl WebSocketCore {
     /// timing and failure lines are the public face's (one per call); the core times the
     /// steps inside.
     fn admitted<T>(&self, operation: &'static str, body: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.check_config()?;
         {
             let mut books = self.books.lock();
             if !books.limiter.try_acquire(Instant::now()) {
@@ -147,47 +239,76 @@ impl WebSocketCore {
         update(&mut self.books.lock().stats);
     }
 
-    /// Opens a connection by `deadline` (not registered, not rate limited: the caller owns
-    /// it and accounts for it).
-    fn dial(&self, url: &str, deadline: &Deadline, options: &ConnectOptions) -> Result<Connection> {
-        let parsed = parse_url(url)?;
+    /// The settings of one call's connection: the core's with the call's options on top,
+    /// checked.
+    fn settings(&self, options: &ConnectOptions) -> Result<ConnectionConfig> {
         options.check()?;
+        let settings = self.books.lock().connections.with(options);
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Opens a connection by `deadline`, its opening bounded by the open timeout too (not
+    /// registered, not rate limited: the caller owns it and accounts for it).
+    fn dial(
+        &self,
+        url: &str,
+        deadline: &Deadline,
+        settings: &ConnectionConfig,
+    ) -> Result<Connection> {
+        let parsed = parse_url(url)?;
         let mut secrets = transport::url_secrets(&parsed);
         // Header values are secrets (Authorization: Bearer …), also when a server reflects them.
         secrets.extend(
-            options
+            settings
                 .headers
                 .iter()
                 .map(|(_, value)| debug::register_secret(value)),
         );
         let redacted = redact_url(url);
+        let opening = deadline.cut_to(settings.open_timeout);
+        let proxy = settings.proxy.for_url(&parsed);
         debug_line!(
             SCOPE,
-            "Connecting to WebSocket (url={redacted}, timeout={})",
-            debug::seconds(deadline.budget())
+            "Connecting to WebSocket (url={redacted}, timeout={}{})",
+            debug::seconds(opening.budget()),
+            match proxy {
+                Some(p) => format!(", proxy={}", p.address()),
+                None => String::new(),
+            }
         );
         let tls = if parsed.scheme() == "wss" {
+            if settings.tls_insecure {
+                debug::warn_line(
+                    &SCOPE,
+                    format_args!(
+                        "TLS certificate verification is OFF for {redacted} (WS_TLS_INSECURE=true): anyone on the path can read and change this connection"
+                    ),
+                );
+            }
             Some(self.trust.context()?)
         } else {
             None
         };
-        let max = self.books.lock().config.max_message_size;
         let (ws, subprotocol) = transport::open(&Dial {
             url: &parsed,
-            deadline,
+            deadline: &opening,
             tls: tls.as_ref(),
+            verify: !settings.tls_insecure,
             config: WebSocketConfig::default()
-                .max_message_size(Some(max))
-                .max_frame_size(Some(max)),
-            options,
+                .max_message_size(Some(settings.max_message_size))
+                .max_frame_size(Some(settings.frame_limit())),
+            headers: &settings.headers,
+            subprotocols: &settings.subprotocols,
+            proxy,
         })?;
         self.record(|s| s.connections_count += 1);
-        Ok(Connection::new(ws, redacted, secrets, subprotocol))
+        let kept = Settings::of(settings, tls.is_some());
+        Ok(Connection::new(ws, redacted, secrets, subprotocol, kept))
     }
 
-    /// Checks a message against the size limit before it is sent.
-    fn check_size(&self, message: &Message) -> Result<()> {
-        let limit = self.books.lock().config.max_message_size;
+    /// Checks a message against a size limit before it is sent.
+    fn check_size(message: &Message, limit: usize) -> Result<()> {
         if message.len() > limit {
             Err(Error::MessageTooLarge {
                 size: Some(message.len()),
@@ -219,7 +340,8 @@ impl WebSocketCore {
         options: &ConnectOptions,
     ) -> Result<Connection> {
         self.admitted("connect", || {
-            self.dial(url, &Deadline::after(timeout), options)
+            let settings = self.settings(options)?;
+            self.dial(url, &Deadline::after(timeout), &settings)
         })
     }
 
@@ -254,15 +376,18 @@ impl WebSocketCore {
     ) -> Result<Opened> {
         self.admitted("connect", || {
             let deadline = Deadline::after(timeout);
+            let settings = self.settings(options)?;
             let max = self.books.lock().config.max_connections;
             let reservation = self.registry.reserve(max)?;
-            let connection = self.dial(url, &deadline, options)?;
+            let connection = self.dial(url, &deadline, &settings)?;
             let subprotocol = connection.subprotocol().map(str::to_owned);
+            let tls_insecure = connection.tls_insecure();
             let handle = reservation.fill(connection, timeout);
             debug_line!(SCOPE, "Connected (connection={handle})");
             Ok(Opened {
                 handle,
                 subprotocol,
+                tls_insecure,
             })
         })
     }
@@ -304,7 +429,6 @@ impl WebSocketCore {
     /// ```
     pub fn send(&self, handle: &str, message: Message, timeout: Option<Duration>) -> Result<()> {
         self.admitted("send", || {
-            self.check_size(&message)?;
             let slot = self.registry.lookup(handle)?;
             let timeout = timeout.unwrap_or(slot.timeout);
             debug_line!(
@@ -315,6 +439,7 @@ impl WebSocketCore {
             );
             let deadline = Deadline::after(timeout);
             self.with_connection(handle, slot, &deadline, |conn| {
+                Self::check_size(&message, conn.max_message_size())?;
                 conn.send(message, &deadline)
             })?;
             self.record(|s| s.messages_sent_count += 1);
@@ -355,7 +480,8 @@ impl WebSocketCore {
 
     /// Closes a registered connection and removes it from the registry, sending `frame`
     /// (a code and reason) or a plain close frame. The closing handshake is bounded by the
-    /// close timeout (1 s by default), or by `timeout` when shorter.
+    /// connection's close timeout (1 s by default), or by `timeout` when shorter; a
+    /// connection busy in another thread is waited for as long.
     ///
     /// ```no_run
     /// websocket::WebSocketCore::global().close("ws-1", None, None)?;
@@ -368,10 +494,7 @@ impl WebSocketCore {
         timeout: Option<Duration>,
     ) -> Result<()> {
         self.admitted("close", || {
-            let mut budget = self.books.lock().config.close_timeout;
-            if let Some(t) = timeout {
-                budget = budget.min(t);
-            }
+            let budget = timeout.unwrap_or_else(|| self.books.lock().connections.close_timeout);
             let slot = self
                 .registry
                 .remove(handle)
@@ -385,7 +508,11 @@ impl WebSocketCore {
                         "Closing connection (connection={handle}, url={})",
                         conn.url()
                     );
-                    conn.close(deadline.left(), frame);
+                    let left = match timeout {
+                        Some(_) => deadline.left().min(conn.close_timeout()),
+                        None => conn.close_timeout(),
+                    };
+                    conn.close(left, frame);
                 }
             }
             Ok(())
@@ -418,10 +545,11 @@ impl WebSocketCore {
         options: &ConnectOptions,
     ) -> Result<Message> {
         self.admitted("request", || {
-            self.check_size(&message)?;
+            let settings = self.settings(options)?;
+            Self::check_size(&message, settings.max_message_size)?;
             let deadline = Deadline::after(timeout);
             let timer = Timer::start(&SCOPE, "connect");
-            let mut conn = self.dial(url, &deadline, options)?;
+            let mut conn = self.dial(url, &deadline, &settings)?;
             timer.finish();
             debug_line!(
                 SCOPE,
@@ -443,7 +571,7 @@ impl WebSocketCore {
             let close_budget = match &exchange {
                 // The budget is spent: drop the socket without a closing handshake.
                 Err(Error::Timeout { .. }) => Duration::ZERO,
-                _ => self.books.lock().config.close_timeout.min(deadline.left()),
+                _ => settings.close_timeout.min(deadline.left()),
             };
             let timer = Timer::start(&SCOPE, "close");
             conn.close(close_budget, None);
@@ -484,7 +612,7 @@ impl WebSocketCore {
             let mut books = self.books.lock();
             books.stats = Stats::default();
             books.limiter.clear();
-            books.config.close_timeout
+            books.connections.close_timeout
         };
         if let Some(t) = timeout {
             budget = budget.min(t);

@@ -16,6 +16,8 @@ pub enum Phase {
     Resolve,
     /// Opening the TCP connection.
     Connect,
+    /// Asking an HTTP proxy for a tunnel (CONNECT) and reading its answer.
+    Proxy,
     /// The TLS handshake (`wss://`).
     TlsHandshake,
     /// The HTTP upgrade to WebSocket.
@@ -36,6 +38,7 @@ impl Phase {
         match self {
             Phase::Resolve => "resolve",
             Phase::Connect => "connect",
+            Phase::Proxy => "proxy",
             Phase::TlsHandshake => "tls_handshake",
             Phase::Upgrade => "upgrade",
             Phase::Send => "send",
@@ -45,11 +48,12 @@ impl Phase {
         }
     }
 
-    /// Whether the phase belongs to opening a connection (resolve, connect, TLS, upgrade).
+    /// Whether the phase belongs to opening a connection (resolve, connect, proxy, TLS,
+    /// upgrade).
     pub fn is_opening(self) -> bool {
         matches!(
             self,
-            Phase::Resolve | Phase::Connect | Phase::TlsHandshake | Phase::Upgrade
+            Phase::Resolve | Phase::Connect | Phase::Proxy | Phase::TlsHandshake | Phase::Upgrade
         )
     }
 }
@@ -112,6 +116,24 @@ pub enum Error {
     /// break, a subprotocol that is not a token).
     #[error("Invalid parameter '{}': {}.", .0.parameter, .0.problem)]
     InvalidOption(Box<OptionProblem>),
+    /// The configuration is malformed (a `WS_*` variable that does not parse, an unreadable
+    /// `WS_CA_CERT`): every operation of the core fails with it until the process restarts
+    /// with a usable value.
+    #[error("Invalid configuration '{}': {}.", .0.variable, .0.problem)]
+    ConfigInvalid(Box<crate::connection_config::ConfigProblem>),
+    /// The HTTP proxy answered CONNECT with another status than 2xx (407, or 401 from some
+    /// proxies: it wants other credentials; 403: it does not allow the destination).
+    #[error("The proxy refused the tunnel with HTTP {status}{}.", proxy_status_text(*status))]
+    ProxyRefused {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The HTTP proxy failed otherwise: it closed the connection or did not speak HTTP.
+    #[error("The proxy tunnel could not be opened: {reason}.")]
+    ProxyFailed {
+        /// Why.
+        reason: Box<str>,
+    },
     /// The server chose a subprotocol that was not offered, or none of those offered.
     #[error("The server {}.", if *chose_one { "chose a subprotocol that was not offered" } else { "accepted none of the subprotocols offered" })]
     SubprotocolRefused {
@@ -297,6 +319,7 @@ impl Error {
             Error::ConnectionClosed { phase, .. } => *phase,
             Error::Resolve(_) => Some(Phase::Resolve),
             Error::Connect { .. } => Some(Phase::Connect),
+            Error::ProxyRefused { .. } | Error::ProxyFailed { .. } => Some(Phase::Proxy),
             Error::TlsHandshake(_) => Some(Phase::TlsHandshake),
             Error::UpgradeRefused { .. }
             | Error::Upgrade { .. }
@@ -304,6 +327,7 @@ impl Error {
             | Error::SubprotocolRefused { .. } => Some(Phase::Upgrade),
             Error::InvalidCloseCode | Error::HeldBytesExceeded { .. } => Some(Phase::Receive),
             Error::InvalidUrl { .. }
+            | Error::ConfigInvalid(_)
             | Error::InvalidOption(_)
             | Error::InvalidCertificate { .. }
             | Error::TlsSetup { .. }
@@ -349,6 +373,15 @@ impl Error {
         Error::InvalidUrl {
             problem: problem.into(),
         }
+    }
+}
+
+fn proxy_status_text(status: u16) -> &'static str {
+    match status {
+        401 | 407 => " (Proxy Authentication Required: it wants other credentials)",
+        403 => " (Forbidden)",
+        502 => " (Bad Gateway: it could not reach the server)",
+        _ => "",
     }
 }
 

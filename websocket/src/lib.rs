@@ -24,11 +24,14 @@
 pub mod codes;
 mod config;
 mod connection;
+mod connection_config;
 mod core;
+mod env;
 mod error;
 mod held;
 mod message;
 mod options;
+mod proxy;
 mod registry;
 mod stats;
 mod stream;
@@ -37,13 +40,18 @@ mod transport;
 
 pub use crate::config::{ManagerConfig, DEFAULT_MAX_MESSAGE_SIZE};
 pub use crate::connection::Connection;
+pub use crate::connection_config::{
+    ConfigProblem, ConnectionConfig, Reconnect, MAX_DURATION, MAX_QUEUE_LIMIT, MAX_SIZE_LIMIT,
+};
 pub use crate::core::{Opened, WebSocketCore};
+pub use crate::env::WS_VARIABLES;
 pub use crate::error::{
     DeadlineExt, Error, OptionProblem, Phase, ResolveFailure, Result, TlsFailure,
 };
 pub use crate::held::{HeldBytes, HeldCharge, DEFAULT_HELD_BYTES_LIMIT};
 pub use crate::message::{CloseFrame, Message};
 pub use crate::options::ConnectOptions;
+pub use crate::proxy::{NoProxy, Proxies, ProxyServer};
 pub use crate::registry::ConnectionHandle;
 pub use crate::stats::Stats;
 pub use crate::tls::SystemRoots;

@@ -185,12 +185,17 @@ fn hardened() -> std::result::Result<SslContextBuilder, openssl::error::ErrorSta
 }
 
 /// A TLS session for `host`: SNI for a name, and the certificate checked against the name
-/// or the IP address.
+/// or the IP address — unless `verify` is false (`WS_TLS_INSECURE`), when nothing of the
+/// certificate is checked.
 pub(crate) fn session(
     context: &SslContext,
     host: &str,
+    verify: bool,
 ) -> std::result::Result<Ssl, openssl::error::ErrorStack> {
     let mut ssl = Ssl::new(context)?;
+    if !verify {
+        ssl.set_verify(SslVerifyMode::NONE);
+    }
     let param = ssl.param_mut();
     param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
     match host.parse::<IpAddr>() {

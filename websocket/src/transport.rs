@@ -72,8 +72,13 @@ pub(crate) struct Dial<'a> {
     pub url: &'a Url,
     pub deadline: &'a Deadline,
     pub tls: Option<&'a openssl::ssl::SslContext>,
+    /// Whether the server's certificate is verified (always, unless `WS_TLS_INSECURE`).
+    pub verify: bool,
     pub config: WebSocketConfig,
-    pub options: &'a crate::ConnectOptions,
+    pub headers: &'a [(String, String)],
+    pub subprotocols: &'a [String],
+    /// The HTTP proxy to tunnel through, if any.
+    pub proxy: Option<&'a crate::ProxyServer>,
 }
 
 /// Opens a WebSocket to `dial.url` within `dial.deadline`; answers the subprotocol the
@@ -84,7 +89,11 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<(WebSocket<Stream>, Option<String>
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let port = dial.url.port_or_known_default().unwrap_or(80);
 
-    let addrs = resolve(dial, bare, port)?;
+    // Through a proxy, the TCP connection is the proxy's, and the proxy resolves the host.
+    let addrs = match dial.proxy {
+        Some(proxy) => resolve(dial, proxy.host(), proxy.port())?,
+        None => resolve(dial, bare, port)?,
+    };
 
     let timer = Timer::start(&SCOPE, "connect.tcp");
     let tcp = connect_tcp(dial, &addrs)?;
@@ -92,10 +101,15 @@ pub(crate) fn open(dial: &Dial<'_>) -> Result<(WebSocket<Stream>, Option<String>
     // Small messages must not wait for Nagle's algorithm.
     let _ = tcp.set_nodelay(true);
     let peer = tcp.peer_addr().unwrap_or_else(|_| first_address(&addrs));
-    let tcp = DeadlineTcp::new(tcp, dial.deadline.at()).map_err(|source| Error::Connect {
+    let mut tcp = DeadlineTcp::new(tcp, dial.deadline.at()).map_err(|source| Error::Connect {
         addr: Box::new(peer),
         source,
     })?;
+    if let Some(proxy) = dial.proxy {
+        let timer = Timer::start(&SCOPE, "connect.proxy");
+        crate::proxy::tunnel(&mut tcp, proxy, bare, port, dial.deadline)?;
+        timer.finish();
+    }
 
     let stream = match dial.tls {
         None => Stream::new(Link::Plain(tcp)),
@@ -197,7 +211,7 @@ fn handshake_tls(
             source,
         }))
     };
-    let ssl = crate::tls::session(context, host).map_err(|e| Error::TlsSetup {
+    let ssl = crate::tls::session(context, host, dial.verify).map_err(|e| Error::TlsSetup {
         source: Box::new(e),
     })?;
     let mut attempt = ssl.connect(tcp);
@@ -247,13 +261,13 @@ fn upgrade_request(dial: &Dial<'_>) -> Result<tungstenite::handshake::client::Re
         }))
     };
     let headers = request.headers_mut();
-    for (name, value) in &dial.options.headers {
+    for (name, value) in dial.headers {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| unusable("headers"))?;
         let value = HeaderValue::from_str(value).map_err(|_| unusable("headers"))?;
         headers.append(name, value);
     }
-    if !dial.options.subprotocols.is_empty() {
-        let offered = HeaderValue::from_str(&dial.options.subprotocols.join(", "))
+    if !dial.subprotocols.is_empty() {
+        let offered = HeaderValue::from_str(&dial.subprotocols.join(", "))
             .map_err(|_| unusable("subprotocols"))?;
         headers.insert("Sec-WebSocket-Protocol", offered);
     }
