@@ -53,14 +53,28 @@ impl TokenSource {
 }
 
 /// How the extension is reached and how long its answers are kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub(crate) struct Extension {
     pub port: u16,
     pub ttl: Duration,
+    /// `AWS_SESSION_TOKEN`, which the extension wants in `X-Aws-Parameters-Secrets-Token`:
+    /// a credential, registered as a secret while the settings live.
+    session_token: Option<(String, debug::SecretGuard)>,
+}
+
+impl std::fmt::Debug for Extension {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extension")
+            .field("port", &self.port)
+            .field("ttl", &self.ttl)
+            .field("session_token", &self.session_token.is_some())
+            .finish()
+    }
 }
 
 impl Extension {
-    /// From `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` and `HA_TOKEN_CACHE_TTL`.
+    /// From `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, `HA_TOKEN_CACHE_TTL` and
+    /// `AWS_SESSION_TOKEN`.
     pub(crate) fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Extension> {
         let port = match lookup("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT").filter(|v| !v.trim().is_empty()) {
             None => DEFAULT_EXTENSION_PORT,
@@ -85,7 +99,17 @@ impl Extension {
                 }
             },
         };
-        Ok(Extension { port, ttl })
+        let session_token = lookup("AWS_SESSION_TOKEN")
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                let guard = debug::register_secret(&v);
+                (v, guard)
+            });
+        Ok(Extension {
+            port,
+            ttl,
+            session_token,
+        })
     }
 }
 
@@ -182,8 +206,8 @@ fn fetch(source: &TokenSource, extension: &Extension, deadline: &Deadline) -> Re
         .into();
     let url = format!("http://127.0.0.1:{}{}", extension.port, source.path());
     let mut request = agent.get(&url);
-    if let Ok(session) = std::env::var("AWS_SESSION_TOKEN") {
-        request = request.header("X-Aws-Parameters-Secrets-Token", &session);
+    if let Some((session, _)) = &extension.session_token {
+        request = request.header("X-Aws-Parameters-Secrets-Token", session);
     }
     let mut response = request.call().map_err(|e| match e {
         ureq::Error::Timeout(_) => failed(format!(
