@@ -53,3 +53,48 @@ fn home_assistant_and_generic_connections_go_through_the_proxy() {
     assert!(!config.to_string().contains(PASSWORD));
     let _ = std::fs::remove_file(output);
 }
+
+/// Accepts TCP and never answers (a proxy or an extension that stalls).
+fn stalling() -> peers::Server {
+    peers::Server::start(
+        "ws",
+        std::sync::Arc::new(|mut stream: std::net::TcpStream| {
+            let mut buf = [0u8; 1024];
+            while matches!(std::io::Read::read(&mut stream, &mut buf), Ok(n) if n > 0) {}
+        }),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_stalling_proxy_or_extension_answers_before_the_deadline() {
+    let proxy = stalling();
+    let extension = stalling();
+    let echo = peers::echo().unwrap();
+    let ha = HaStandIn::start(TOKEN).unwrap();
+    let env = [
+        ("HA_URL", ha.base_url()),
+        ("HA_TOKEN_PARAMETER", "/stalled".to_owned()),
+        (
+            "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+            extension.addr().port().to_string(),
+        ),
+        ("HTTP_PROXY", format!("http://{}", proxy.addr())),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut runtime = Runtime::start(&env, Duration::from_secs(3), None);
+
+    let (stalled, margin) = runtime
+        .invoke(&json!({"operation": "request", "url": echo.url(), "message": {}, "timeout": 30}));
+    assert_eq!(stalled["error_code"], "WEBSOCKET_TIMEOUT", "{stalled}");
+    assert_eq!(stalled["details"]["phase"], "proxy", "{stalled}");
+    assert!(margin > 0, "answered {} ms after the deadline", -margin);
+
+    let (token, margin) = runtime.invoke(&json!({"operation": "ha_get_config", "timeout": 30}));
+    assert_eq!(token["error_code"], "CONFIG_INVALID", "{token}");
+    assert_eq!(
+        token["details"]["variable"], "HA_TOKEN_PARAMETER",
+        "{token}"
+    );
+    assert!(margin > 0, "answered {} ms after the deadline", -margin);
+}
