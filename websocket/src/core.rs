@@ -270,8 +270,13 @@ impl WebSocketCore {
         let proxy = settings.proxy.for_url(&parsed);
         debug_line!(
             SCOPE,
-            "Connecting to WebSocket (url={redacted}, timeout={}{})",
-            debug::seconds(opening.budget()),
+            "Connecting to WebSocket (url={redacted}, timeout={}{}{})",
+            debug::seconds(deadline.budget()),
+            if settings.open_timeout < deadline.budget() {
+                format!(", open_timeout={}", debug::seconds(settings.open_timeout))
+            } else {
+                String::new()
+            },
             match proxy {
                 Some(p) => format!(", proxy={}", p.address()),
                 None => String::new(),
