@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::{
-    Call, Closed, Connected, ConnectionConfig, Gateway, ManagerConfig, Received, ResetDone,
-    Response, Result, Sent, Stats,
+    Call, Closed, Connected, ConnectionConfig, Described, Gateway, ManagerConfig, Received,
+    ResetDone, Response, Result, Sent, Stats,
 };
 
 /// Opens a connection to a `ws://` or `wss://` URL and registers it; the handle in the
@@ -70,6 +70,17 @@ pub fn websocket_close(connection: &str, call: &Call) -> Result<Closed> {
 /// ```
 pub fn websocket_request(url: &str, message: &Value, call: &Call) -> Result<Response> {
     Gateway::global().request(url, message, call)
+}
+
+/// A held connection's state: open or broken, age, idle time, latency, reconnects.
+///
+/// ```no_run
+/// let d = gateway::websocket_info("ws-1", &gateway::Call::new())?;
+/// assert_eq!(d.info.state, "open");
+/// # Ok::<(), gateway::Error>(())
+/// ```
+pub fn websocket_info(connection: &str, call: &Call) -> Result<Described> {
+    Gateway::global().info(connection, call)
 }
 
 /// The per-process core's counters; `CONFIG_INVALID` when a `WS_*` variable is malformed.

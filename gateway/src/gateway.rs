@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use debug::{debug_line, redact_url, CorrelationId, Timer};
 use interface::{
-    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Expect, JsonMessage,
-    Operation, Outcome, Payload, ReceiveParams, Received, RequestParams, ResetDone, ResetParams,
-    Response, SendParams, Sent,
+    CloseCode, CloseParams, CloseReason, Closed, ConnectParams, Connected, Described, Expect,
+    InfoParams, JsonMessage, Operation, Outcome, Payload, ReceiveParams, Received, RequestParams,
+    ResetDone, ResetParams, Response, SendParams, Sent,
 };
 use once_cell::sync::Lazy;
 use serde_json::Value;
@@ -379,6 +379,28 @@ impl Gateway {
         .1
     }
 
+    /// A held connection's state — open or broken, age, idle time, the latency of its last
+    /// liveness check, reconnects — without running a check; the call's timeout (default
+    /// 10 s) bounds waiting for another thread using it.
+    ///
+    /// ```no_run
+    /// let info = gateway::Gateway::global().info("ws-1", &gateway::Call::new())?;
+    /// println!("{} s idle, latency {:?} ms", info.info.idle_seconds, info.info.latency_ms);
+    /// # Ok::<(), gateway::Error>(())
+    /// ```
+    pub fn info(&self, connection: &str, call: &Call) -> Result<Described> {
+        let params = InfoParams {
+            connection: connection.into(),
+            timeout: call.timeout_or_default()?,
+            correlation_id: call.checked_correlation_id()?,
+        };
+        let given = params.correlation_id.clone();
+        self.call("websocket_info", given.as_ref(), |cid| {
+            interface::info(&self.core, params, cid)
+        })
+        .1
+    }
+
     /// The core's counters; `CONFIG_INVALID` when its configuration is malformed.
     ///
     /// ```
@@ -417,6 +439,7 @@ fn public_name(operation: &Operation) -> &'static str {
         Operation::Receive(_) => "websocket_receive",
         Operation::Close(_) => "websocket_close",
         Operation::Request(_) => "websocket_request",
+        Operation::Info(_) => "websocket_info",
         Operation::GetStats(_) => "websocket_get_stats",
         Operation::Reset(_) => "websocket_reset",
     }

@@ -34,8 +34,8 @@ mod singletons;
 pub use crate::api::{
     websocket_add_root_certificate, websocket_close, websocket_configure,
     websocket_configure_connections, websocket_connect, websocket_connection_config,
-    websocket_execute, websocket_get_stats, websocket_receive, websocket_request, websocket_reset,
-    websocket_send,
+    websocket_execute, websocket_get_stats, websocket_info, websocket_receive, websocket_request,
+    websocket_reset, websocket_send,
 };
 pub use crate::call::Call;
 pub use crate::envelope::{envelope, envelope_of, error_envelope, success_envelope};
@@ -44,12 +44,13 @@ pub use crate::gateway::Gateway;
 pub use crate::singletons::{singleton_get, singleton_register, Singleton, WEBSOCKET_MANAGER};
 pub use contract::{Envelope, LAMBDA_RESPONSE_LIMIT};
 pub use interface::{
-    Closed, Connected, Content, Error, Expect, Operation, Outcome, Received, Reply, ResetDone,
-    Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
+    Closed, Connected, Content, Described, Error, Expect, Operation, Outcome, Received, Reply,
+    ResetDone, Response, Sent, Timeout, DEFAULT_TIMEOUT, OPERATION_NAMES,
 };
 pub use websocket::{
-    ConnectOptions, ConnectionConfig, ConnectionHandle, ManagerConfig, Message, NoProxy, Phase,
-    Proxies, ProxyServer, Reconnect, Stats, WebSocketCore, DEFAULT_MAX_MESSAGE_SIZE, WS_VARIABLES,
+    Backoff, ConnectOptions, ConnectionConfig, ConnectionHandle, ConnectionInfo, ManagerConfig,
+    Message, NoProxy, Phase, Proxies, ProxyServer, Reconnect, Stats, WebSocketCore,
+    DEFAULT_MAX_MESSAGE_SIZE, WS_VARIABLES,
 };
 
 /// Result of every gateway call.

@@ -8,9 +8,10 @@ use websocket::{CloseFrame, Message, WebSocketCore};
 use crate::content::{Content, Payload};
 use crate::error::{Error, Result};
 use crate::operation::{
-    CloseParams, ConnectParams, Operation, ReceiveParams, RequestParams, ResetParams, SendParams,
+    CloseParams, ConnectParams, InfoParams, Operation, ReceiveParams, RequestParams, ResetParams,
+    SendParams,
 };
-use crate::outcome::{Closed, Connected, Outcome, Received, ResetDone, Response, Sent};
+use crate::outcome::{Closed, Connected, Described, Outcome, Received, ResetDone, Response, Sent};
 use crate::SCOPE;
 
 /// Characters read past the preview so a secret it would cut is redacted whole.
@@ -39,6 +40,7 @@ pub fn run(
         Operation::Receive(p) => receive(core, p, correlation_id).map(Outcome::Received),
         Operation::Close(p) => close(core, p, correlation_id).map(Outcome::Closed),
         Operation::Request(p) => request(core, p, correlation_id).map(Outcome::Response),
+        Operation::Info(p) => info(core, p, correlation_id).map(Outcome::Info),
         Operation::GetStats(_) => {
             core.check_config()?;
             Ok(Outcome::Stats(core.stats()))
@@ -171,6 +173,20 @@ pub fn request(
         correlation_id: correlation_id.as_str().to_owned(),
         url: redact_url(&url),
         tls_insecure,
+    })
+}
+
+/// Describes a registered connection (no liveness check is run).
+pub fn info(
+    core: &WebSocketCore,
+    params: InfoParams,
+    correlation_id: &CorrelationId,
+) -> Result<Described> {
+    let info = core.info(params.connection.as_str(), params.timeout.get())?;
+    Ok(Described {
+        connection: params.connection,
+        correlation_id: correlation_id.as_str().to_owned(),
+        info,
     })
 }
 

@@ -25,13 +25,15 @@ mod outcome;
 mod params;
 
 pub use content::{Base64, Content, Expect, Payload};
-pub use dispatch::{close, connect, decode, receive, request, reset, run, send};
+pub use dispatch::{close, connect, decode, info, receive, request, reset, run, send};
 pub use error::{Error, Result, UnknownOperation};
 pub use operation::{
-    event_operation, CloseCode, CloseParams, CloseReason, ConnectParams, GetStatsParams, Operation,
-    ReceiveParams, RequestParams, ResetParams, SendParams, OPERATION_NAMES,
+    event_operation, CloseCode, CloseParams, CloseReason, ConnectParams, GetStatsParams,
+    InfoParams, Operation, ReceiveParams, RequestParams, ResetParams, SendParams, OPERATION_NAMES,
 };
-pub use outcome::{Closed, Connected, Outcome, Received, Reply, ResetDone, Response, Sent};
+pub use outcome::{
+    Closed, Connected, Described, Outcome, Received, Reply, ResetDone, Response, Sent,
+};
 pub use params::{
     from_event, from_event_text, ByteSize, Headers, IntoTimeout, JsonMessage, PingInterval,
     Subprotocols, Timeout, DEFAULT_TIMEOUT, MAX_TIMEOUT_SECS,

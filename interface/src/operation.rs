@@ -39,12 +39,13 @@ pub fn event_operation(event: &str) -> Result<String> {
 }
 
 /// The operation names [`Operation::from_event`] accepts, in documentation order.
-pub const OPERATION_NAMES: [&str; 7] = [
+pub const OPERATION_NAMES: [&str; 8] = [
     "connect",
     "send",
     "receive",
     "close",
     "request",
+    "info",
     "get_stats",
     "reset",
 ];
@@ -71,6 +72,8 @@ pub enum Operation {
     Close(CloseParams),
     /// Connect, send, receive one reply, close.
     Request(RequestParams),
+    /// Describe a registered connection: state, age, last traffic, latency.
+    Info(InfoParams),
     /// Read the manager's counters.
     GetStats(GetStatsParams),
     /// Zero the counters and close every connection.
@@ -358,6 +361,19 @@ impl CloseReason {
     }
 }
 
+/// Parameters of `info`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct InfoParams {
+    /// The handle `connect` returned.
+    pub connection: ConnectionHandle,
+    /// Bound on waiting for another thread using the connection (default 10 s).
+    #[serde(default)]
+    pub timeout: Timeout,
+    /// The caller's id for this request's log lines.
+    #[serde(default)]
+    pub correlation_id: Option<CorrelationId>,
+}
+
 /// Parameters of `get_stats`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct GetStatsParams {
@@ -420,6 +436,7 @@ impl Operation {
             "receive" => Operation::Receive(from_event_text(event)?),
             "close" => Operation::Close(from_event_text(event)?),
             "request" => Operation::Request(from_event_text::<RequestFields>(event)?.try_into()?),
+            "info" => Operation::Info(from_event_text(event)?),
             "get_stats" => Operation::GetStats(from_event_text(event)?),
             "reset" => Operation::Reset(from_event_text(event)?),
             other => {
@@ -458,6 +475,7 @@ impl Operation {
             Operation::Receive(_) => "receive",
             Operation::Close(_) => "close",
             Operation::Request(_) => "request",
+            Operation::Info(_) => "info",
             Operation::GetStats(_) => "get_stats",
             Operation::Reset(_) => "reset",
         }
@@ -471,6 +489,7 @@ impl Operation {
             Operation::Receive(p) => p.correlation_id.as_ref(),
             Operation::Close(p) => p.correlation_id.as_ref(),
             Operation::Request(p) => p.correlation_id.as_ref(),
+            Operation::Info(p) => p.correlation_id.as_ref(),
             Operation::GetStats(p) => p.correlation_id.as_ref(),
             Operation::Reset(p) => p.correlation_id.as_ref(),
         }
@@ -482,6 +501,7 @@ impl Operation {
             Operation::Connect(p) => Some(p.timeout),
             Operation::Receive(p) => Some(p.timeout),
             Operation::Request(p) => Some(p.timeout),
+            Operation::Info(p) => Some(p.timeout),
             Operation::Send(p) => p.timeout,
             Operation::Close(p) => p.timeout,
             Operation::Reset(p) => p.timeout,
@@ -498,6 +518,7 @@ impl Operation {
             Operation::Connect(p) => p.timeout = p.timeout.cut_to(budget),
             Operation::Receive(p) => p.timeout = p.timeout.cut_to(budget),
             Operation::Request(p) => p.timeout = p.timeout.cut_to(budget),
+            Operation::Info(p) => p.timeout = p.timeout.cut_to(budget),
             Operation::Send(p) => cut(&mut p.timeout),
             Operation::Close(p) => cut(&mut p.timeout),
             Operation::Reset(p) => cut(&mut p.timeout),
@@ -511,6 +532,7 @@ impl Operation {
             Operation::Send(p) => Some(&p.connection),
             Operation::Receive(p) => Some(&p.connection),
             Operation::Close(p) => Some(&p.connection),
+            Operation::Info(p) => Some(&p.connection),
             Operation::Connect(_)
             | Operation::Request(_)
             | Operation::GetStats(_)
@@ -526,6 +548,7 @@ impl Operation {
             Operation::Send(_)
             | Operation::Receive(_)
             | Operation::Close(_)
+            | Operation::Info(_)
             | Operation::GetStats(_)
             | Operation::Reset(_) => None,
         }

@@ -117,6 +117,18 @@ impl Serialize for Response {
     }
 }
 
+/// `info` answered: a held connection's state, age, last traffic and latency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Described {
+    /// The connection described.
+    pub connection: ConnectionHandle,
+    /// The operation's correlation id.
+    pub correlation_id: String,
+    /// Its state.
+    #[serde(flatten)]
+    pub info: websocket::ConnectionInfo,
+}
+
 /// `reset` succeeded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResetDone {
@@ -154,6 +166,11 @@ impl Reply for ResetDone {
         "WebSocket manager reset"
     }
 }
+impl Reply for Described {
+    fn summary(&self) -> &'static str {
+        "WebSocket connection described"
+    }
+}
 impl Reply for Stats {
     fn summary(&self) -> &'static str {
         "WebSocket statistics"
@@ -184,6 +201,8 @@ pub enum Outcome {
     Stats(Stats),
     /// See [`ResetDone`].
     Reset(ResetDone),
+    /// See [`Described`].
+    Info(Described),
 }
 
 impl Reply for Outcome {
@@ -196,6 +215,7 @@ impl Reply for Outcome {
             Outcome::Response(r) => r.summary(),
             Outcome::Stats(r) => r.summary(),
             Outcome::Reset(r) => r.summary(),
+            Outcome::Info(r) => r.summary(),
         }
     }
 }

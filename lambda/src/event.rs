@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Operations handled by the WebSocket gateway.
-pub const WEBSOCKET_OPERATIONS: [&str; 7] = gateway::OPERATION_NAMES;
+pub const WEBSOCKET_OPERATIONS: [&str; 8] = gateway::OPERATION_NAMES;
 
 /// Operations handled by the Home Assistant client (`HA_URL`, `HA_TOKEN`).
 pub const HA_OPERATIONS: [&str; 9] = [

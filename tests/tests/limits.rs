@@ -105,6 +105,7 @@ fn every_stats_field_counts() {
             rate_limited_count: 0,
             current_rate_limit_size: 6,
             max_rate_limit: 300,
+            ..Stats::default()
         }
     );
     let json = serde_json::to_value(stats).unwrap();
@@ -115,11 +116,14 @@ fn every_stats_field_counts() {
         [
             "connections_count",
             "current_rate_limit_size",
+            "dead_connections",
             "errors_count",
+            "liveness_checks",
             "max_rate_limit",
             "messages_received_count",
             "messages_sent_count",
             "rate_limited_count",
+            "reconnects_count",
             "total_operations"
         ]
     );

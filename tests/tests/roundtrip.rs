@@ -244,7 +244,7 @@ fn unknown_operation_lists_the_valid_ones() {
     assert_eq!(e["error_code"], "UNKNOWN_OPERATION");
     assert_eq!(
         e["error"],
-        "Unknown WebSocket operation: 'explode'. Valid: connect, send, receive, close, request, get_stats, reset"
+        "Unknown WebSocket operation: 'explode'. Valid: connect, send, receive, close, request, info, get_stats, reset"
     );
 }
 

@@ -55,7 +55,9 @@ pub fn code_of(e: &Error) -> ErrorCode {
         W::Upgrade { .. } | W::UpgradeTooLarge { .. } => WEBSOCKET_CONNECT_FAILED,
         W::InvalidCloseCode => WEBSOCKET_RECEIVE_FAILED,
         W::TlsSetup { .. } | W::TlsHandshake { .. } => WEBSOCKET_TLS_FAILED,
-        W::ConnectionClosed { .. } | W::Broken => WEBSOCKET_CONNECTION_CLOSED,
+        W::ConnectionClosed { .. } | W::Broken | W::ConnectionDead { .. } => {
+            WEBSOCKET_CONNECTION_CLOSED
+        }
         W::MessageTooLarge { .. } | W::HeldBytesExceeded { .. } => shared::MESSAGE_TOO_LARGE,
         W::Protocol {
             phase: Phase::Send, ..
@@ -105,6 +107,11 @@ fn details_of(e: &Error, details: &mut Map<String, Value>) {
             }
         }
         W::Broken => put("reason", "broken by an earlier error".into()),
+        W::ConnectionDead { after } => {
+            put("phase", Phase::Ping.as_str().into());
+            put("reason", "no answer to a liveness check".into());
+            put("timeout_seconds", after.as_secs_f64().into());
+        }
         W::UpgradeTooLarge { limit } => {
             put("phase", Phase::Upgrade.as_str().into());
             put("max_bytes", (*limit).into());

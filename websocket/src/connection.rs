@@ -1,5 +1,7 @@
 //! One open WebSocket: send, receive and close, each bounded by a deadline.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tungstenite::error::ProtocolError;
@@ -10,7 +12,7 @@ use contract::Deadline;
 use debug::SecretGuard;
 
 use crate::error::{Error, Phase, Result};
-use crate::held::HeldBytes;
+use crate::held::{HeldBytes, HeldCharge};
 use crate::message::{text_of, CloseFrame, Message};
 use crate::stream::{is_disconnect, is_timeout, HeldBudgetSpent, Stream, READ_AHEAD};
 
@@ -46,6 +48,63 @@ pub struct Connection {
     subprotocol: Option<String>,
     /// What it was opened with that it keeps using.
     settings: Settings,
+    /// When it was opened (the first time, across reconnects).
+    opened_at: Instant,
+    /// When anything last went through it: a frame read, a message written.
+    last_traffic: Instant,
+    /// The round trip its last liveness check measured.
+    latency: Option<Duration>,
+    /// Data messages a liveness check read ahead of its pong, for the next receives.
+    queue: VecDeque<Message>,
+    /// Their bytes, charged to the process's budget.
+    queued: HeldCharge,
+    /// What it needs to be opened again, when a registry holds it.
+    origin: Option<Arc<Origin>>,
+    /// Times it was opened again after a liveness check found it dead.
+    reconnects: u64,
+}
+
+/// Where a registered connection came from: enough to open it again (the URL as given, its
+/// credentials included, and the settings it was opened with).
+pub(crate) struct Origin {
+    pub url: String,
+    pub settings: crate::ConnectionConfig,
+}
+
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Origin")
+            .field("url", &debug::redact_url(&self.url))
+            .finish()
+    }
+}
+
+/// A held connection's state, as the `info` operation reports it.
+///
+/// ```
+/// let info = websocket::ConnectionInfo::default();
+/// assert_eq!(info.state, "");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ConnectionInfo {
+    /// `open`, or `broken` after an error that ended it.
+    pub state: &'static str,
+    /// The URL without credentials, query or fragment.
+    pub url: String,
+    /// The subprotocol the server chose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subprotocol: Option<String>,
+    /// Seconds since it was first opened.
+    pub age_seconds: f64,
+    /// Seconds since anything last went through it.
+    pub idle_seconds: f64,
+    /// The round trip of its last liveness check, in milliseconds (absent before one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Times it was opened again after being found dead.
+    pub reconnects: u64,
+    /// Messages read ahead by a liveness check, waiting for a receive.
+    pub queued_messages: usize,
 }
 
 /// The settings a connection keeps from the [`ConnectionConfig`](crate::ConnectionConfig)
@@ -84,6 +143,7 @@ impl Connection {
         subprotocol: Option<String>,
         settings: Settings,
     ) -> Self {
+        let now = Instant::now();
         Connection {
             ws: Some(ws),
             url,
@@ -91,6 +151,13 @@ impl Connection {
             secrets,
             subprotocol,
             settings,
+            opened_at: now,
+            last_traffic: now,
+            latency: None,
+            queue: VecDeque::new(),
+            queued: HeldCharge::default(),
+            origin: None,
+            reconnects: 0,
         }
     }
 
@@ -159,6 +226,8 @@ impl Connection {
             .map_err(|e| socket_error(e, Phase::Send, deadline.budget(), 0));
         if result.is_err() {
             self.broken = true;
+        } else {
+            self.last_traffic = Instant::now();
         }
         self.note(result)
     }
@@ -173,40 +242,183 @@ impl Connection {
         self.note(result)
     }
 
-    fn read_data(&mut self, timeout: Duration) -> Result<Message> {
+    /// The same connection, able to be opened again from `origin`.
+    pub(crate) fn with_origin(mut self, origin: Arc<Origin>) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// The connection `self` replaces after a reconnect: its age and count carry on.
+    pub(crate) fn succeeding(mut self, dead: &Connection) -> Self {
+        self.opened_at = dead.opened_at;
+        self.reconnects = dead.reconnects + 1;
+        self.origin = dead.origin.clone();
+        self
+    }
+
+    pub(crate) fn origin(&self) -> Option<&Arc<Origin>> {
+        self.origin.as_ref()
+    }
+
+    /// The reconnect policy it was opened with.
+    pub(crate) fn reconnect_policy(&self) -> crate::Reconnect {
+        self.settings.reconnect
+    }
+
+    /// The bound on a liveness check: the ping timeout.
+    pub(crate) fn ping_timeout(&self) -> Duration {
+        self.settings.ping_timeout
+    }
+
+    /// Time since anything last went through it.
+    pub fn idle(&self) -> Duration {
+        self.last_traffic.elapsed()
+    }
+
+    /// The round trip its last liveness check measured.
+    pub fn latency(&self) -> Option<Duration> {
+        self.latency
+    }
+
+    /// Whether its next use must first check it is alive: it has been idle longer than the
+    /// ping interval (a pause: a frozen Lambda, a NAT that forgot it), and nothing read
+    /// ahead is waiting.
+    pub fn needs_check(&self) -> bool {
+        !self.broken
+            && self.queue.is_empty()
+            && self
+                .settings
+                .ping_interval
+                .is_some_and(|interval| self.idle() >= interval)
+    }
+
+    /// Its state for the `info` operation.
+    pub fn info(&self) -> ConnectionInfo {
+        ConnectionInfo {
+            state: if self.broken { "broken" } else { "open" },
+            url: self.url.clone(),
+            subprotocol: self.subprotocol.clone(),
+            age_seconds: self.opened_at.elapsed().as_secs_f64(),
+            idle_seconds: self.idle().as_secs_f64(),
+            latency_ms: self.latency.map(|l| l.as_secs_f64() * 1000.0),
+            reconnects: self.reconnects,
+            queued_messages: self.queue.len(),
+        }
+    }
+
+    /// A liveness check: a WebSocket ping with a fresh payload, and its pong awaited until
+    /// `deadline`; answers the round trip. Data messages that arrive first prove the peer
+    /// alive too and are kept, in order, for the next receives: after `max_queue_size` of
+    /// them (or when the held-bytes budget is spent) the check ends there, alive, without a
+    /// latency — nothing read is ever dropped. No frame at all in time — a black hole, a
+    /// peer that stopped answering — is [`Error::ConnectionDead`]; a failure leaves the
+    /// connection broken.
+    pub fn check_alive(&mut self, deadline: &Deadline) -> Result<Option<Duration>> {
+        let result = self.ping_pong(deadline);
+        if result.is_err() {
+            self.broken = true;
+        }
+        self.note(result)
+    }
+
+    fn ping_pong(&mut self, deadline: &Deadline) -> Result<Option<Duration>> {
+        let nonce = fastrand::u64(..).to_be_bytes();
+        let started = Instant::now();
+        let ws = self.socket()?;
+        ws.get_mut().set_deadline(deadline.at());
+        ws.send(tungstenite::Message::Ping(nonce.to_vec().into()))
+            .map_err(|e| dead_or(socket_error(e, Phase::Ping, deadline.budget(), 0)))?;
+        // Bounded: every pass reads one frame or ends, and reads end at the deadline.
         loop {
-            let ws = self.socket()?;
-            let frame = match ws.read() {
+            let frame = match self.read_frame(Phase::Ping, deadline.budget()) {
                 Ok(frame) => frame,
-                Err(e) => {
-                    let held = ws.get_ref().pending();
-                    return Err(socket_error(e, Phase::Receive, timeout, held));
-                }
+                // Data came: the peer is alive, whatever is still in flight.
+                Err(Error::Timeout { .. }) if !self.queue.is_empty() => return Ok(None),
+                Err(e) => return Err(dead_or(e)),
             };
-            let wire = frame.len().saturating_add(frame_header_len(frame.len()));
-            let data = matches!(
-                frame,
-                tungstenite::Message::Text(_) | tungstenite::Message::Binary(_)
-            );
-            ws.get_mut().delivered(wire, data);
-            if data && wire > READ_AHEAD {
-                self.shed_read_buffer();
-            }
-            match frame {
-                tungstenite::Message::Text(text) => {
-                    return Ok(Message::Text(self.without_secrets(text_of(text))))
+            match self.incoming(frame)? {
+                Incoming::Pong(payload) if payload.as_ref() == nonce => {
+                    let rtt = started.elapsed();
+                    self.latency = Some(rtt);
+                    return Ok(Some(rtt));
                 }
-                tungstenite::Message::Binary(bytes) => return Ok(Message::Binary(bytes.into())),
-                tungstenite::Message::Close(frame) => {
-                    // tungstenite queued the closing reply; send it before the socket goes.
-                    let _ = self.socket()?.flush();
-                    return Err(closed_by_peer(frame));
+                Incoming::Data(message) => {
+                    if !self.keep(message) {
+                        return Ok(None);
+                    }
                 }
-                tungstenite::Message::Ping(_)
-                | tungstenite::Message::Pong(_)
-                | tungstenite::Message::Frame(_) => continue,
+                Incoming::Pong(_) | Incoming::Control => {}
             }
         }
+    }
+
+    /// Keeps a message a liveness check read ahead; false when the queue (or the held-bytes
+    /// budget) has no room for another: the check stops reading there.
+    fn keep(&mut self, message: Message) -> bool {
+        let bytes = self.queued.bytes().saturating_add(message.len());
+        // Already in memory: charged even past the budget, and no more is read.
+        let within = self.queued.try_set(bytes);
+        if !within {
+            self.queued.set(bytes);
+        }
+        self.queue.push_back(message);
+        within && self.queue.len() < self.settings.max_queue_size
+    }
+
+    /// Reads the next frame of any kind (pings are answered by tungstenite on the way).
+    fn read_frame(&mut self, phase: Phase, timeout: Duration) -> Result<tungstenite::Message> {
+        let ws = self.socket()?;
+        let frame = match ws.read() {
+            Ok(frame) => frame,
+            Err(e) => {
+                let held = ws.get_ref().pending();
+                return Err(socket_error(e, phase, timeout, held));
+            }
+        };
+        let wire = frame.len().saturating_add(frame_header_len(frame.len()));
+        let data = matches!(
+            frame,
+            tungstenite::Message::Text(_) | tungstenite::Message::Binary(_)
+        );
+        ws.get_mut().delivered(wire, data);
+        self.last_traffic = Instant::now();
+        if data && wire > READ_AHEAD {
+            self.shed_read_buffer();
+        }
+        Ok(frame)
+    }
+
+    fn read_data(&mut self, timeout: Duration) -> Result<Message> {
+        if let Some(message) = self.queue.pop_front() {
+            let left = self.queued.bytes().saturating_sub(message.len());
+            self.queued.set(left);
+            return Ok(message);
+        }
+        // Bounded: every pass reads one frame or fails, and reads end at the deadline.
+        loop {
+            let frame = self.read_frame(Phase::Receive, timeout)?;
+            if let Incoming::Data(message) = self.incoming(frame)? {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// What a frame means: a data message (secrets of the URL taken out of text), a pong, or
+    /// another control frame; a close frame is the peer closing (its reply flushed).
+    fn incoming(&mut self, frame: tungstenite::Message) -> Result<Incoming> {
+        Ok(match frame {
+            tungstenite::Message::Text(text) => {
+                Incoming::Data(Message::Text(self.without_secrets(text_of(text))))
+            }
+            tungstenite::Message::Binary(bytes) => Incoming::Data(Message::Binary(bytes.into())),
+            tungstenite::Message::Close(frame) => {
+                // tungstenite queued the closing reply; send it before the socket goes.
+                let _ = self.socket()?.flush();
+                return Err(closed_by_peer(frame));
+            }
+            tungstenite::Message::Pong(payload) => Incoming::Pong(payload),
+            tungstenite::Message::Ping(_) | tungstenite::Message::Frame(_) => Incoming::Control,
+        })
     }
 
     /// Replaces the codec by a fresh one over the same stream, so the read buffer a large
@@ -293,6 +505,21 @@ fn closed_by_peer(frame: Option<tungstenite::protocol::CloseFrame>) -> Error {
             reason: None,
             phase: None,
         },
+    }
+}
+
+/// A frame as the reader sees it.
+enum Incoming {
+    Data(Message),
+    Pong(tungstenite::Bytes),
+    Control,
+}
+
+/// A liveness check that timed out: the peer is dead (a black hole answers nothing).
+fn dead_or(e: Error) -> Error {
+    match e {
+        Error::Timeout { after, .. } => Error::ConnectionDead { after },
+        other => other,
     }
 }
 

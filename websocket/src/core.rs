@@ -11,8 +11,9 @@ use tungstenite::protocol::WebSocketConfig;
 
 use contract::Deadline;
 
+use crate::backoff::Backoff;
 use crate::config::ManagerConfig;
-use crate::connection::{Connection, Settings};
+use crate::connection::{Connection, ConnectionInfo, Origin, Settings};
 use crate::connection_config::{ConfigProblem, ConnectionConfig};
 use crate::error::{DeadlineExt, Error, Phase, Result};
 use crate::message::{CloseFrame, Message};
@@ -384,7 +385,11 @@ impl WebSocketCore {
             let settings = self.settings(options)?;
             let max = self.books.lock().config.max_connections;
             let reservation = self.registry.reserve(max)?;
-            let connection = self.dial(url, &deadline, &settings)?;
+            let origin = Arc::new(Origin {
+                url: url.to_owned(),
+                settings: settings.clone(),
+            });
+            let connection = self.dial(url, &deadline, &settings)?.with_origin(origin);
             let subprotocol = connection.subprotocol().map(str::to_owned);
             let tls_insecure = connection.tls_insecure();
             let handle = reservation.fill(connection, timeout);
@@ -410,6 +415,19 @@ impl WebSocketCore {
             .connection
             .try_lock_until(deadline.at())
             .ok_or_else(|| deadline.timed_out(Phase::WaitForConnection))?;
+        let needs_check = guard
+            .as_ref()
+            .ok_or_else(|| crate::registry::no_connection(handle))?
+            .needs_check();
+        if needs_check {
+            if let Err(e) = self.keep_alive(handle, &mut guard, deadline) {
+                // Dead, and not opened again: it leaves the registry.
+                *guard = None;
+                drop(guard);
+                self.registry.remove(handle);
+                return Err(e);
+            }
+        }
         let connection = guard
             .as_mut()
             .ok_or_else(|| crate::registry::no_connection(handle))?;
@@ -422,6 +440,130 @@ impl WebSocketCore {
             self.registry.remove(handle);
         }
         result
+    }
+
+    /// The liveness check of a held connection after a pause, bounded by the smaller of its
+    /// ping timeout and half the time the operation has left; a dead one is opened again
+    /// under the same handle when its policy allows, within the operation's deadline.
+    fn keep_alive(
+        &self,
+        handle: &str,
+        slot: &mut Option<Connection>,
+        deadline: &Deadline,
+    ) -> Result<()> {
+        let Some(connection) = slot.as_mut() else {
+            return Err(crate::registry::no_connection(handle));
+        };
+        let bound = connection.ping_timeout().min(deadline.left() / 2);
+        let check = deadline.cut_to(bound);
+        debug_line!(
+            SCOPE,
+            "Liveness check (connection={handle}, idle={}, timeout={})",
+            debug::seconds(connection.idle()),
+            debug::seconds(bound)
+        );
+        let timer = Timer::start(&SCOPE, "liveness_check");
+        let checked = connection.check_alive(&check);
+        timer.finish();
+        self.record(|s| s.liveness_checks += 1);
+        let dead = match checked {
+            Ok(Some(rtt)) => {
+                debug_line!(
+                    SCOPE,
+                    "Alive (connection={handle}, latency_ms={:.3})",
+                    rtt.as_secs_f64() * 1000.0
+                );
+                self.record(|s| s.last_latency_us = Some(rtt.as_micros() as u64));
+                return Ok(());
+            }
+            Ok(None) => {
+                debug_line!(SCOPE, "Alive (connection={handle}): data arrived first");
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        self.record(|s| s.dead_connections += 1);
+        debug_line!(
+            SCOPE,
+            "Connection is dead (connection={handle}): {}",
+            debug::redact(&dead.to_string())
+        );
+        let Some(old) = slot.take() else {
+            return Err(dead);
+        };
+        let (Some(origin), true) = (old.origin().cloned(), old.reconnect_policy().enabled) else {
+            return Err(dead);
+        };
+        // The dead socket is dropped without a closing handshake once replaced.
+        let fresh = self.reopen(handle, &origin, deadline, dead)?;
+        *slot = Some(fresh.succeeding(&old));
+        drop(old);
+        self.record(|s| s.reconnects_count += 1);
+        Ok(())
+    }
+
+    /// Opens `origin` again by `deadline`: the first attempt at once, the next after
+    /// exponential, jittered waits ([`Backoff`]), each attempt a debug line. Answers the last
+    /// attempt's error (or `dead`, when no attempt fitted) when none succeeds.
+    fn reopen(
+        &self,
+        handle: &str,
+        origin: &Origin,
+        deadline: &Deadline,
+        dead: Error,
+    ) -> Result<Connection> {
+        let mut backoff = Backoff::new(origin.settings.reconnect);
+        let mut last = dead;
+        // Bounded: the backoff allows a bounded number of attempts, none past the deadline.
+        while let Some(wait) = backoff.next_wait(Instant::now(), deadline.at()) {
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+            debug_line!(
+                SCOPE,
+                "Reconnecting (connection={handle}, attempt={}, waited={})",
+                backoff.attempts(),
+                debug::seconds(wait)
+            );
+            match self.dial(&origin.url, deadline, &origin.settings) {
+                Ok(connection) => {
+                    debug_line!(SCOPE, "Reconnected (connection={handle})");
+                    return Ok(connection);
+                }
+                Err(e) => {
+                    debug_line!(
+                        SCOPE,
+                        "Reconnect attempt failed (connection={handle}): {}",
+                        debug::redact(&e.to_string())
+                    );
+                    last = e;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// The state of a registered connection: open or broken, age, idle time, latency,
+    /// reconnects (no liveness check is run).
+    ///
+    /// ```no_run
+    /// let info = websocket::WebSocketCore::global().info("ws-1", std::time::Duration::from_secs(1))?;
+    /// println!("{} s idle", info.idle_seconds);
+    /// # Ok::<(), websocket::Error>(())
+    /// ```
+    pub fn info(&self, handle: &str, timeout: Duration) -> Result<ConnectionInfo> {
+        self.admitted("info", || {
+            let deadline = Deadline::after(timeout);
+            let slot = self.registry.lookup(handle)?;
+            let guard = slot
+                .connection
+                .try_lock_until(deadline.at())
+                .ok_or_else(|| deadline.timed_out(Phase::WaitForConnection))?;
+            guard
+                .as_ref()
+                .map(Connection::info)
+                .ok_or_else(|| crate::registry::no_connection(handle))
+        })
     }
 
     /// Sends one message on a registered connection, bounded by `timeout`, or when `None`

@@ -30,6 +30,8 @@ pub enum Phase {
     Close,
     /// Waiting for another thread to finish using the same connection.
     WaitForConnection,
+    /// The liveness check of a held connection after a pause (a ping and its pong).
+    Ping,
 }
 
 impl Phase {
@@ -45,6 +47,7 @@ impl Phase {
             Phase::Receive => "receive",
             Phase::Close => "close",
             Phase::WaitForConnection => "wait_for_connection",
+            Phase::Ping => "ping",
         }
     }
 
@@ -240,6 +243,13 @@ pub enum Error {
         /// The process's budget.
         limit: usize,
     },
+    /// A held connection did not answer its liveness check in time (a dead peer, a black
+    /// hole, a socket a frozen container kept), and reconnecting was off; it was dropped.
+    #[error("The connection did not answer a liveness check within {:.3} s and was dropped.", after.as_secs_f64())]
+    ConnectionDead {
+        /// The check's bound.
+        after: Duration,
+    },
     /// The connection broke earlier (a protocol, capacity or I/O error) and is not read again.
     #[error("The connection broke earlier and cannot be used.")]
     Broken,
@@ -326,6 +336,7 @@ impl Error {
             | Error::UpgradeTooLarge { .. }
             | Error::SubprotocolRefused { .. } => Some(Phase::Upgrade),
             Error::InvalidCloseCode | Error::HeldBytesExceeded { .. } => Some(Phase::Receive),
+            Error::ConnectionDead { .. } => Some(Phase::Ping),
             Error::InvalidUrl { .. }
             | Error::ConfigInvalid(_)
             | Error::InvalidOption(_)
@@ -358,8 +369,9 @@ impl Error {
                 | Error::InvalidCloseCode
                 | Error::Broken
                 | Error::HeldBytesExceeded { .. }
+                | Error::ConnectionDead { .. }
                 | Error::Timeout {
-                    phase: Phase::Send,
+                    phase: Phase::Send | Phase::Ping,
                     ..
                 }
                 | Error::MessageTooLarge {

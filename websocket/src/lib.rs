@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod backoff;
 pub mod codes;
 mod config;
 mod connection;
@@ -38,8 +39,9 @@ mod stream;
 mod tls;
 mod transport;
 
+pub use crate::backoff::Backoff;
 pub use crate::config::{ManagerConfig, DEFAULT_MAX_MESSAGE_SIZE};
-pub use crate::connection::Connection;
+pub use crate::connection::{Connection, ConnectionInfo};
 pub use crate::connection_config::{
     ConfigProblem, ConnectionConfig, Reconnect, MAX_DURATION, MAX_QUEUE_LIMIT, MAX_SIZE_LIMIT,
 };

@@ -31,4 +31,13 @@ pub struct Stats {
     pub current_rate_limit_size: usize,
     /// Operations allowed per window.
     pub max_rate_limit: usize,
+    /// Liveness checks run on held connections after a pause.
+    pub liveness_checks: u64,
+    /// Held connections a liveness check found dead.
+    pub dead_connections: u64,
+    /// Dead connections opened again under the same handle.
+    pub reconnects_count: u64,
+    /// The round trip of the last liveness check, in microseconds (absent before one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_latency_us: Option<u64>,
 }
