@@ -1,13 +1,10 @@
 //! Where Home Assistant is and how to authenticate.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::token::{Extension, TokenSource};
 use contract::Deadline;
-use once_cell::sync::Lazy;
-use parking_lot::Mutex;
 
 /// Connection settings: the WebSocket URL and the long-lived access token.
 ///
@@ -98,6 +95,16 @@ impl HaConfig {
         lookup: impl Fn(&str) -> Option<String>,
         deadline: &Deadline,
     ) -> Result<HaConfig> {
+        HaConfig::from_lookup_on(crate::HomeAssistant::global(), lookup, deadline)
+    }
+
+    /// [`HaConfig::from_lookup`] for an instance of your own: its token cache, and its trust
+    /// for `HA_CA_CERT`.
+    pub fn from_lookup_on(
+        hub: &crate::HomeAssistant,
+        lookup: impl Fn(&str) -> Option<String>,
+        deadline: &Deadline,
+    ) -> Result<HaConfig> {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_owned())
@@ -124,7 +131,7 @@ impl HaConfig {
                     TokenSource::Secret(reference.clone())
                 };
                 let extension = Extension::from_env(&lookup)?;
-                let token = crate::token::token(&source, &extension, deadline)?;
+                let token = crate::token::token(hub.tokens(), &source, &extension, deadline)?;
                 (token, Some((source, extension)))
             }
             [_, (second, _), ..] => {
@@ -140,7 +147,7 @@ impl HaConfig {
             }
         };
         if let Some(path) = get("HA_CA_CERT") {
-            trust_ca_file(&path)?;
+            trust_ca_file(hub, &path)?;
         }
         let mut config = HaConfig::new(&url, &token).map_err(|e| Error::Config {
             variable: "HA_URL",
@@ -153,12 +160,16 @@ impl HaConfig {
     /// The same settings with the token read once more from where it came from, when that
     /// was the extension and the token changed (Home Assistant refused the old one: a
     /// rotated secret). `None` when there is nothing new to try.
-    pub(crate) fn refreshed(&self, deadline: &Deadline) -> Result<Option<HaConfig>> {
+    pub(crate) fn refreshed(
+        &self,
+        cache: &crate::token::TokenCache,
+        deadline: &Deadline,
+    ) -> Result<Option<HaConfig>> {
         let Some((source, extension)) = &self.source else {
             return Ok(None);
         };
-        crate::token::forget(source);
-        let token = crate::token::token(source, extension, deadline)?;
+        crate::token::forget(cache, source);
+        let token = crate::token::token(cache, source, extension, deadline)?;
         if token == self.token {
             return Ok(None);
         }
@@ -196,23 +207,18 @@ fn missing(name: &'static str) -> Error {
     }
 }
 
-/// Trusts the CA in a PEM file, once per path per process.
-fn trust_ca_file(path: &str) -> Result<()> {
-    static TRUSTED: Lazy<Mutex<HashSet<String>>> = Lazy::new(Default::default);
-    let mut trusted = TRUSTED.lock();
-    if trusted.contains(path) {
-        return Ok(());
-    }
-    let pem = std::fs::read(path).map_err(|e| Error::Config {
-        variable: "HA_CA_CERT",
-        message: format!("HA_CA_CERT names a file that cannot be read: {e}.").into(),
-    })?;
-    crate::connections::add_root_certificate(&pem).map_err(|e| Error::Config {
-        variable: "HA_CA_CERT",
-        message: format!("HA_CA_CERT does not hold a PEM certificate: {e}").into(),
-    })?;
-    trusted.insert(path.to_owned());
-    Ok(())
+/// Trusts the CA in a PEM file for `hub`'s connections, once per path.
+fn trust_ca_file(hub: &crate::HomeAssistant, path: &str) -> Result<()> {
+    hub.trust_file_once(path, || {
+        let pem = std::fs::read(path).map_err(|e| Error::Config {
+            variable: "HA_CA_CERT",
+            message: format!("HA_CA_CERT names a file that cannot be read: {e}.").into(),
+        })?;
+        hub.add_root_certificate(&pem).map_err(|e| Error::Config {
+            variable: "HA_CA_CERT",
+            message: format!("HA_CA_CERT does not hold a PEM certificate: {e}").into(),
+        })
+    })
 }
 
 /// The Home Assistant WebSocket URL for a base or WebSocket URL.

@@ -22,25 +22,31 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod answers;
 mod backlog;
 mod client;
 pub mod codes;
 mod config;
-mod connections;
 mod error;
-mod pool;
+mod hub;
+mod operations;
 mod protocol;
+mod requests;
 mod session;
 mod stats;
 mod token;
 
+pub use answers::{HaResult, SessionInfo};
 pub use backlog::{BACKLOG_LIMIT, BACKLOG_LIMIT_BYTES};
-pub use client::{HaClient, HaResult, Registry, ServiceCall, SessionInfo, LIVENESS_TIMEOUT};
+pub use client::{HaClient, LIVENESS_TIMEOUT};
 pub use config::HaConfig;
-pub use connections::{add_root_certificate, set_command_rate_limit, COMMANDS_PER_SECOND};
 pub use error::{CommandFailure, Error, Result};
-pub use pool::close_all_sessions;
-pub use stats::{stats, HaStats};
+pub use hub::{
+    add_root_certificate, close_all_sessions, set_command_rate_limit, stats, HomeAssistant,
+    COMMANDS_PER_SECOND,
+};
+pub use requests::{Registry, ServiceCall};
+pub use stats::HaStats;
 pub use token::{TokenSource, DEFAULT_EXTENSION_PORT, DEFAULT_TOKEN_CACHE_TTL, FETCH_TIMEOUT};
 
 /// This client's debug switches: `HA_DEBUG_MODE`, `HA_DEBUG_TIMING`.

@@ -2,7 +2,6 @@
 //! the backlog of messages that arrived for someone else.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use contract::Deadline;
@@ -14,8 +13,8 @@ use websocket::{Connection, DeadlineExt, Message, Phase};
 use crate::backlog::Backlog;
 use crate::config::HaConfig;
 use crate::error::{Error, Result};
+use crate::hub::{HomeAssistant, Shared};
 use crate::protocol::{HaMessage, Unreadable};
-use crate::stats::{bump, COMMANDS};
 use crate::SCOPE;
 
 /// Longest the closing handshake of a session may take (less when the budget is shorter).
@@ -50,8 +49,6 @@ struct Outgoing<'a> {
     #[serde(flatten)]
     fields: &'a Map<String, Value>,
 }
-
-static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 /// Longest `ha_version` passed on; Home Assistant's own are like `2026.11.3` or `2026.12.0b1`.
 const MAX_VERSION_LEN: usize = 32;
@@ -98,21 +95,28 @@ pub(crate) struct HaSession {
     backlog: Backlog,
     /// Ids whose caller gave up; their late results are discarded.
     abandoned: HashSet<u64>,
+    /// The command limit and counters of the instance that opened it.
+    shared: std::sync::Arc<Shared>,
 }
 
 impl HaSession {
     /// Connects and authenticates within `budget`; a failed session is dropped at once
     /// when the budget is spent.
-    pub(crate) fn open(config: &HaConfig, budget: &Deadline) -> Result<HaSession> {
+    pub(crate) fn open(
+        hub: &HomeAssistant,
+        config: &HaConfig,
+        budget: &Deadline,
+    ) -> Result<HaSession> {
         let timer = Timer::start(&SCOPE, "auth");
-        let name = format!("ha-{}", NEXT_SESSION.fetch_add(1, Ordering::Relaxed));
+        let name = hub.shared().next_session_name();
         debug_line!(
             SCOPE,
             "Opening session (session={name}, url={})",
             debug::redact_url(config.ws_url())
         );
-        let conn =
-            crate::connections::core().open(config.ws_url(), budget.left_in(Phase::Connect)?)?;
+        let conn = hub
+            .core()
+            .open(config.ws_url(), budget.left_in(Phase::Connect)?)?;
         let mut session = HaSession {
             conn,
             name,
@@ -121,6 +125,7 @@ impl HaSession {
             next_id: 1,
             backlog: Backlog::default(),
             abandoned: HashSet::new(),
+            shared: std::sync::Arc::clone(hub.shared()),
         };
         let result = session.authenticate(budget);
         timer.finish();
@@ -187,7 +192,7 @@ impl HaSession {
 
     /// Sends `command` with the next id; from then on it is never sent again.
     pub(crate) fn send(&mut self, command: &Command, budget: &Deadline) -> Result<u64> {
-        crate::connections::admit_command()?;
+        self.shared.admit_command()?;
         let id = self.next_id;
         self.next_id += 1;
         debug_line!(
@@ -203,7 +208,7 @@ impl HaSession {
         })
         .map_err(|e| Error::invalid_parameter("command", &format!("cannot be serialized ({e})")))?;
         self.conn.send(Message::Text(text), budget)?;
-        bump(&COMMANDS);
+        Shared::add(&self.shared.commands, 1);
         Ok(id)
     }
 
@@ -268,7 +273,7 @@ impl HaSession {
                     self.backlog.bytes()
                 );
             }
-            crate::stats::add(&crate::stats::DROPPED, dropped);
+            Shared::add(&self.shared.dropped, dropped);
         }
     }
 

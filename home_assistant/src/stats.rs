@@ -1,10 +1,8 @@
-//! Counters of the Home Assistant client in this process.
-
-use std::sync::atomic::{AtomicU64, Ordering};
+//! Counters of a Home Assistant client instance.
 
 use serde::Serialize;
 
-/// Counters of the Home Assistant client in this process.
+/// Counters of a [`HomeAssistant`](crate::HomeAssistant) instance.
 ///
 /// ```
 /// let stats = home_assistant::stats();
@@ -22,29 +20,4 @@ pub struct HaStats {
     pub commands_sent: u64,
     /// Events and other messages the backlogs dropped to stay within their bounds.
     pub events_dropped: u64,
-}
-
-pub(crate) static AUTHS: AtomicU64 = AtomicU64::new(0);
-pub(crate) static REUSED: AtomicU64 = AtomicU64::new(0);
-pub(crate) static RECONNECTS: AtomicU64 = AtomicU64::new(0);
-pub(crate) static COMMANDS: AtomicU64 = AtomicU64::new(0);
-pub(crate) static DROPPED: AtomicU64 = AtomicU64::new(0);
-
-/// A snapshot of [`HaStats`].
-pub fn stats() -> HaStats {
-    HaStats {
-        auth_count: AUTHS.load(Ordering::Relaxed),
-        reused_count: REUSED.load(Ordering::Relaxed),
-        reconnects: RECONNECTS.load(Ordering::Relaxed),
-        commands_sent: COMMANDS.load(Ordering::Relaxed),
-        events_dropped: DROPPED.load(Ordering::Relaxed),
-    }
-}
-
-pub(crate) fn bump(counter: &AtomicU64) {
-    add(counter, 1);
-}
-
-pub(crate) fn add(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
 }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use contract::Deadline;
-use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 use serde::Deserialize;
 
@@ -126,22 +125,35 @@ struct Cached {
     _secret: debug::SecretGuard,
 }
 
-static CACHE: Lazy<Mutex<HashMap<TokenSource, Cached>>> = Lazy::new(Default::default);
+/// Tokens read from the extension, by source, with when they were read.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    tokens: Mutex<HashMap<TokenSource, Cached>>,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("cached", &self.tokens.lock().len())
+            .finish()
+    }
+}
 
 /// The token `source` holds: the cached one while younger than the TTL, else read from the
 /// extension within `deadline` (at most [`FETCH_TIMEOUT`]).
 pub(crate) fn token(
+    cache: &TokenCache,
     source: &TokenSource,
     extension: &Extension,
     deadline: &Deadline,
 ) -> Result<String> {
-    if let Some(cached) = CACHE.lock().get(source) {
+    if let Some(cached) = cache.tokens.lock().get(source) {
         if cached.fetched.elapsed() < extension.ttl {
             return Ok(cached.token.clone());
         }
     }
     let token = fetch(source, extension, deadline)?;
-    CACHE.lock().insert(
+    cache.tokens.lock().insert(
         source.clone(),
         Cached {
             token: token.clone(),
@@ -153,8 +165,8 @@ pub(crate) fn token(
 }
 
 /// Forgets the cached token of `source` (Home Assistant refused it: it may have rotated).
-pub(crate) fn forget(source: &TokenSource) {
-    CACHE.lock().remove(source);
+pub(crate) fn forget(cache: &TokenCache, source: &TokenSource) {
+    cache.tokens.lock().remove(source);
 }
 
 #[derive(Deserialize)]

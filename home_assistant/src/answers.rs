@@ -1,0 +1,76 @@
+//! What comes back: Home Assistant's answer kept as its JSON text, and what the last call
+//! ran on.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Home Assistant's answer, kept as the JSON text it sent: passing it on costs its size,
+/// not a tree. [`HaResult::to_value`] builds a value for callers that want one.
+///
+/// ```
+/// let r = home_assistant::HaResult::from_json(r#"{"state":"on"}"#).unwrap();
+/// assert_eq!(r.to_value()["state"], "on");
+/// assert_eq!(r.as_str(), r#"{"state":"on"}"#);
+/// ```
+#[derive(Debug, Clone)]
+pub struct HaResult(pub(crate) Box<RawValue>);
+
+impl HaResult {
+    /// A result from JSON text (checked).
+    pub fn from_json(text: &str) -> Result<HaResult> {
+        RawValue::from_string(text.to_owned())
+            .map(HaResult)
+            .map_err(|e| Error::invalid_parameter("result", &format!("is not JSON ({e})")))
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The raw JSON.
+    pub fn raw(&self) -> &RawValue {
+        &self.0
+    }
+
+    /// The result as a value.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl Serialize for HaResult {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// What the last call ran on: the session, Home Assistant's version, and whether a warm
+/// session was reused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionInfo {
+    /// The session's name (`ha-<n>`): Home Assistant's connections are its own, not
+    /// handles of the gateway.
+    pub connection: String,
+    /// Home Assistant's version from `auth_ok`.
+    pub ha_version: String,
+    /// Whether this call reused a session opened earlier in the process.
+    pub reused: bool,
+    /// Events (and other messages for later readers) the session's backlog dropped during
+    /// this call to stay within its bounds; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_dropped: u64,
+    /// Messages the session's backlog dropped since it opened; absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub events_dropped_total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
