@@ -53,7 +53,7 @@ impl Serialize for HaResult {
 
 /// What the last call ran on: the session, Home Assistant's version, and whether a warm
 /// session was reused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionInfo {
     /// The session's name (`ha-<n>`): Home Assistant's connections are its own, not
     /// handles of the gateway.
@@ -62,6 +62,10 @@ pub struct SessionInfo {
     pub ha_version: String,
     /// Whether this call reused a session opened earlier in the process.
     pub reused: bool,
+    /// The round trip of the session's last liveness check (Home Assistant's `ping`), in
+    /// milliseconds; absent before one ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
     /// Events (and other messages for later readers) the session's backlog dropped during
     /// this call to stay within its bounds; absent when none.
     #[serde(skip_serializing_if = "is_zero")]

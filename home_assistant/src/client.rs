@@ -217,6 +217,7 @@ impl HaClient {
                 connection: session.name.clone(),
                 ha_version: session.ha_version.clone(),
                 reused,
+                latency_ms: session.latency.map(|l| l.as_secs_f64() * 1000.0),
                 events_dropped: dropped_total - dropped_before,
                 events_dropped_total: dropped_total,
             });

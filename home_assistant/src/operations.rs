@@ -356,5 +356,8 @@ fn ping(session: &mut HaSession, budget: &Deadline) -> Result<()> {
 /// A cheap liveness check of a warm session: one `ping`, bounded by [`LIVENESS_TIMEOUT`]
 /// and by the call's budget.
 pub(crate) fn check_alive(session: &mut HaSession, budget: &Deadline) -> Result<()> {
-    ping(session, &budget.cut_to(LIVENESS_TIMEOUT))
+    let started = Instant::now();
+    ping(session, &budget.cut_to(LIVENESS_TIMEOUT))?;
+    session.latency = Some(started.elapsed());
+    Ok(())
 }

@@ -89,6 +89,8 @@ pub(crate) struct HaSession {
     /// `ha-<n>`, for envelopes and debug lines.
     pub name: String,
     pub ha_version: String,
+    /// The round trip of its last liveness check.
+    pub latency: Option<Duration>,
     /// For scrubbing the token out of anything Home Assistant says back.
     config: HaConfig,
     next_id: u64,
@@ -121,6 +123,7 @@ impl HaSession {
             conn,
             name,
             ha_version: String::new(),
+            latency: None,
             config: config.clone(),
             next_id: 1,
             backlog: Backlog::default(),

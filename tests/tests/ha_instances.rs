@@ -22,8 +22,17 @@ fn instances_keep_their_sessions_limits_and_counters_apart() {
     let two = Arc::new(HomeAssistant::new());
     let global_before = home_assistant::stats();
 
-    client(&one, &config).get_config(T).unwrap();
-    client(&one, &config).get_config(T).unwrap();
+    let first = client(&one, &config);
+    first.get_config(T).unwrap();
+    assert!(
+        first.session_info().unwrap().latency_ms.is_none(),
+        "no check ran yet"
+    );
+    let second = client(&one, &config);
+    second.get_config(T).unwrap();
+    // The warm session was checked with a ping: its round trip is reported.
+    let latency = second.session_info().unwrap().latency_ms.unwrap();
+    assert!(latency > 0.0 && latency < 2000.0, "{latency}");
     assert_eq!(
         one.stats().auth_count,
         1,
