@@ -164,7 +164,7 @@ pub fn request(
         .trim_start()
         .get(..4)
         .is_some_and(|s| s.eq_ignore_ascii_case("wss:"))
-        && core.connection_config().with(&options).tls_insecure;
+        && core.tls_insecure();
     let reply = core.request_with(&url, payload.into_message(), timeout.get(), &options)?;
     let content = Content::expect(reply, expect)?;
     log_content("request", &content);

@@ -53,16 +53,14 @@ impl SecretsExtension {
             Arc::clone(&store),
             session_token.to_owned(),
         );
+        let json = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..])
+            .map_err(|()| std::io::Error::other("content type header"))?;
         let thread = std::thread::spawn(move || {
             for request in srv.incoming_requests() {
                 let (status, body) = answer(&request, &st, &expected);
                 let response = tiny_http::Response::from_string(body)
                     .with_status_code(status)
-                    .with_header(
-                        "Content-Type: application/json"
-                            .parse::<tiny_http::Header>()
-                            .expect("a valid header"),
-                    );
+                    .with_header(json.clone());
                 let _ = request.respond(response);
             }
         });

@@ -23,7 +23,7 @@ pub const WEBSOCKET_SEND_FAILED: ErrorCode = ErrorCode::new("WEBSOCKET_SEND_FAIL
 pub const WEBSOCKET_RECEIVE_FAILED: ErrorCode = ErrorCode::new("WEBSOCKET_RECEIVE_FAILED");
 
 /// Every code this crate declares (it also uses the shared `INVALID_PARAMETER`,
-/// `RATE_LIMIT_EXCEEDED` and `MESSAGE_TOO_LARGE`).
+/// `RATE_LIMIT_EXCEEDED`, `MESSAGE_TOO_LARGE` and `CONFIG_INVALID`).
 pub const ALL: &[ErrorCode] = &[
     REGISTRY_FULL,
     WEBSOCKET_CONNECT_FAILED,

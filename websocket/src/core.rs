@@ -167,6 +167,12 @@ impl WebSocketCore {
         }
     }
 
+    /// Whether `wss://` certificates go unverified (`WS_TLS_INSECURE`): a setting no call
+    /// can override, read without copying the settings.
+    pub fn tls_insecure(&self) -> bool {
+        self.books.lock().connections.tls_insecure
+    }
+
     /// The settings connections are opened with (before a call's own options).
     pub fn connection_config(&self) -> ConnectionConfig {
         self.books.lock().connections.clone()
@@ -241,9 +247,9 @@ impl WebSocketCore {
     }
 
     /// The settings of one call's connection: the core's with the call's options on top,
-    /// checked.
+    /// checked once, merged (every option given lands in the merged settings, so their
+    /// check covers the call's options too).
     fn settings(&self, options: &ConnectOptions) -> Result<ConnectionConfig> {
-        options.check()?;
         let settings = self.books.lock().connections.with(options);
         settings.check()?;
         Ok(settings)
