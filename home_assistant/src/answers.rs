@@ -78,3 +78,54 @@ pub struct SessionInfo {
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+
+/// The state of the pooled session of a URL and token, for the `ha_info` operation: no
+/// command is sent, nothing is opened.
+///
+/// ```
+/// let status = home_assistant::SessionStatus::default();
+/// assert_eq!(status.state, "none");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionStatus {
+    /// `open`, `broken` (to be replaced on the next call) or `none`.
+    pub state: &'static str,
+    /// The session's name (`ha-<n>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Home Assistant's version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ha_version: Option<String>,
+    /// Seconds since it was authenticated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<f64>,
+    /// Seconds since anything went through it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_seconds: Option<f64>,
+    /// The round trip of its last liveness check, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Whether Home Assistant coalesces messages for it (absent until it answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coalescing: Option<bool>,
+    /// Subscriptions held (they outlive the session).
+    pub subscriptions: usize,
+    /// Messages received but not yet read.
+    pub pending_messages: usize,
+}
+
+impl Default for SessionStatus {
+    fn default() -> Self {
+        SessionStatus {
+            state: "none",
+            connection: None,
+            ha_version: None,
+            age_seconds: None,
+            idle_seconds: None,
+            latency_ms: None,
+            coalescing: None,
+            subscriptions: 0,
+            pending_messages: 0,
+        }
+    }
+}

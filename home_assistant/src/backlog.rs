@@ -1,7 +1,7 @@
 //! Messages that arrived for someone else, kept in order for their reader and bounded in
 //! count and in bytes.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::protocol::HaMessage;
 
@@ -13,6 +13,9 @@ pub const BACKLOG_LIMIT: usize = 10_000;
 /// ([`websocket::HeldBytes`]) bounds all backlogs and held connections together.
 pub const BACKLOG_LIMIT_BYTES: usize = 8 << 20;
 
+/// Subscriptions whose dropped events are counted apart at most.
+const DROP_COUNTS: usize = 1024;
+
 /// A bounded queue of messages.
 #[derive(Debug, Default)]
 pub(crate) struct Backlog {
@@ -20,6 +23,8 @@ pub(crate) struct Backlog {
     bytes: usize,
     /// Messages dropped to stay within the bounds.
     pub(crate) dropped: u64,
+    /// Events dropped, by subscription (wire id), until their reader asks: a gap to report.
+    dropped_events: HashMap<u64, u64>,
     /// The bytes kept, charged to the process's budget of held bytes.
     held: websocket::HeldCharge,
 }
@@ -39,6 +44,7 @@ impl Backlog {
         }
         if size > BACKLOG_LIMIT_BYTES || !self.held.try_set(self.bytes + size) {
             self.dropped += 1;
+            self.count_drop(&message);
             return self.dropped - before;
         }
         self.bytes += size;
@@ -51,7 +57,23 @@ impl Backlog {
             self.bytes -= old.size();
             self.held.set(self.bytes);
             self.dropped += 1;
+            self.count_drop(&old);
         }
+    }
+
+    /// Counted by subscription; a server inventing ids cannot grow the count past
+    /// [`DROP_COUNTS`] entries (later ids are counted in the total only).
+    fn count_drop(&mut self, message: &HaMessage) {
+        if let HaMessage::Event { id, .. } = message {
+            if self.dropped_events.len() < DROP_COUNTS || self.dropped_events.contains_key(id) {
+                *self.dropped_events.entry(*id).or_default() += 1;
+            }
+        }
+    }
+
+    /// Events of subscription `id` dropped since the last time it was asked.
+    pub(crate) fn take_dropped(&mut self, id: u64) -> u64 {
+        self.dropped_events.remove(&id).unwrap_or(0)
     }
 
     /// Takes out the first message `wanted` accepts.

@@ -55,6 +55,34 @@ pub enum Error {
         /// What is wrong, as a sentence (never the token).
         message: Box<str>,
     },
+    /// No subscription has this id in this process (it ended, or was made in another
+    /// container).
+    #[error("There is no Home Assistant subscription {subscription} in this process.")]
+    NoSubscription {
+        /// The id asked for.
+        subscription: u64,
+    },
+    /// A session holds the most subscriptions it may.
+    #[error("A Home Assistant session holds at most {max} subscriptions.")]
+    TooManySubscriptions {
+        /// The bound.
+        max: usize,
+    },
+    /// The states a `subscribe_entities` subscription folds would pass their bound.
+    #[error("The entity states of the subscription would pass {limit} bytes.")]
+    FoldTooLarge {
+        /// The bound in bytes.
+        limit: usize,
+    },
+    /// A command was sent and then the session failed or its answer did not come in time:
+    /// Home Assistant may have carried it out, so it is not sent again.
+    #[error("{cause} The command may have been carried out; it is not sent again.")]
+    OutcomeUnknown {
+        /// The command's type.
+        command_type: Box<str>,
+        /// What happened after it was sent.
+        cause: Box<Error>,
+    },
     /// A required environment variable is missing or unusable.
     #[error("{message}")]
     Config {
@@ -90,8 +118,16 @@ impl Error {
         match self {
             Error::Gateway(gateway::Error::Websocket(w)) => w.breaks_connection(),
             Error::Unexpected { .. } => true,
+            Error::OutcomeUnknown { cause, .. } => cause.breaks_session(),
             _ => false,
         }
+    }
+
+    /// Whether it came from the connection (not from Home Assistant's answer or a check of
+    /// ours): after a command was sent, such an error leaves its outcome unknown.
+    pub(crate) fn is_transport(&self) -> bool {
+        matches!(self, Error::Gateway(gateway::Error::Websocket(_)))
+            || matches!(self, Error::Unexpected { .. })
     }
 
     /// The envelope code.
@@ -104,6 +140,10 @@ impl Error {
             }
             Error::Unexpected { .. } => gateway::codes::WEBSOCKET_RECEIVE_FAILED,
             Error::Config { .. } => gateway::codes::CONFIG_MISSING,
+            Error::NoSubscription { .. } => crate::codes::HA_NO_SUBSCRIPTION,
+            Error::TooManySubscriptions { .. } => gateway::codes::REGISTRY_FULL,
+            Error::FoldTooLarge { .. } => gateway::codes::MESSAGE_TOO_LARGE,
+            Error::OutcomeUnknown { cause, .. } => cause.code(),
             Error::ConfigInvalid { .. } => gateway::codes::CONFIG_INVALID,
         }
     }
@@ -119,6 +159,16 @@ impl From<&Error> for Failure {
     fn from(e: &Error) -> Failure {
         let failure = match e {
             Error::Gateway(inner) => return Failure::from(inner),
+            Error::OutcomeUnknown {
+                command_type,
+                cause,
+            } => {
+                let mut failure = Failure::from(cause.as_ref())
+                    .with_detail("outcome", "unknown")
+                    .with_detail("command_type", command_type.as_ref());
+                failure.message = e.to_string();
+                return failure;
+            }
             other => Failure::new(other.code(), other.to_string()),
         };
         match e {
@@ -145,7 +195,12 @@ impl From<&Error> for Failure {
             Error::Config { variable, .. } | Error::ConfigInvalid { variable, .. } => {
                 failure.with_detail("variable", *variable)
             }
-            Error::Gateway(_) => failure,
+            Error::NoSubscription { subscription } => {
+                failure.with_detail("subscription", *subscription)
+            }
+            Error::TooManySubscriptions { max } => failure.with_detail("max", *max),
+            Error::FoldTooLarge { limit } => failure.with_detail("limit_bytes", *limit),
+            Error::Gateway(_) | Error::OutcomeUnknown { .. } => failure,
         }
     }
 }

@@ -18,14 +18,25 @@ use crate::config::HaConfig;
 use crate::error::Result;
 use crate::session::HaSession;
 use crate::stats::HaStats;
+use crate::subscriptions::Subscriptions;
 use crate::token::TokenCache;
 
 /// Commands admitted per second, across every session of an instance. Reading results and
 /// events is not counted: only what is sent.
 pub const COMMANDS_PER_SECOND: usize = 300;
 
-/// A pool entry: `None` until (re)connected.
-pub(crate) type Entry = Arc<Mutex<Option<HaSession>>>;
+/// A pool entry: the session of one URL and token (`None` until (re)connected) and the
+/// subscriptions that outlive it.
+pub(crate) type Entry = Arc<Mutex<Held>>;
+
+/// What a pool entry holds.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    pub(crate) session: Option<HaSession>,
+    pub(crate) subscriptions: Subscriptions,
+    /// Whether a session was ever opened here: the next open is a reconnect.
+    pub(crate) opened_before: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -42,6 +53,10 @@ pub(crate) struct Shared {
     pub(crate) auths: AtomicU64,
     pub(crate) reused: AtomicU64,
     pub(crate) reconnects: AtomicU64,
+    pub(crate) liveness_checks: AtomicU64,
+    pub(crate) dead_sessions: AtomicU64,
+    pub(crate) resubscribed: AtomicU64,
+    pub(crate) last_latency_us: AtomicU64,
     pub(crate) commands: AtomicU64,
     pub(crate) dropped: AtomicU64,
 }
@@ -130,6 +145,10 @@ impl HomeAssistant {
                 auths: AtomicU64::new(0),
                 reused: AtomicU64::new(0),
                 reconnects: AtomicU64::new(0),
+                liveness_checks: AtomicU64::new(0),
+                dead_sessions: AtomicU64::new(0),
+                resubscribed: AtomicU64::new(0),
+                last_latency_us: AtomicU64::new(u64::MAX),
                 commands: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
             }),
@@ -204,6 +223,13 @@ impl HomeAssistant {
             auth_count: load(&self.shared.auths),
             reused_count: load(&self.shared.reused),
             reconnects: load(&self.shared.reconnects),
+            liveness_checks: load(&self.shared.liveness_checks),
+            dead_sessions: load(&self.shared.dead_sessions),
+            resubscribed: load(&self.shared.resubscribed),
+            last_latency_us: match load(&self.shared.last_latency_us) {
+                u64::MAX => None,
+                us => Some(us),
+            },
             commands_sent: load(&self.shared.commands),
             events_dropped: load(&self.shared.dropped),
         }
@@ -215,8 +241,8 @@ impl HomeAssistant {
         let deadline = Deadline::after(timeout);
         let entries: Vec<Entry> = self.pool.lock().drain().map(|(_, e)| e).collect();
         for entry in entries {
-            if let Some(mut slot) = entry.try_lock_for(deadline.left()) {
-                if let Some(session) = slot.take() {
+            if let Some(mut held) = entry.try_lock_for(deadline.left()) {
+                if let Some(session) = held.session.take() {
                     session.close(&deadline);
                 }
             }

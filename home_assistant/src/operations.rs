@@ -14,10 +14,15 @@ use crate::error::{CommandFailure, Error, Result};
 use crate::protocol::{null, HaFailure, HaMessage};
 use contract::Deadline;
 
+use debug::{debug_line, Timer};
+
 use crate::answers::HaResult;
-use crate::client::{HaClient, LIVENESS_TIMEOUT};
+use crate::client::{HaClient, Retry};
+use crate::entities::EntityState;
 use crate::requests::{Registry, ServiceCall};
 use crate::session::{Command, HaSession};
+use crate::subscriptions::{Events, Topic};
+use crate::SCOPE;
 
 impl HaClient {
     /// Sends any command (a JSON object with a `type`; the client assigns the `id`) and
@@ -42,12 +47,12 @@ impl HaClient {
             ));
         }
         let command = Command { kind, fields };
-        self.with_session(timeout, |s, b| run(s, &command, b))
+        self.with_session(timeout, Retry::Once, |s, b| run(s, &command, b))
     }
 
     fn simple(&self, kind: &str, timeout: impl IntoTimeout) -> Result<HaResult> {
         let command = Command::new(kind);
-        self.with_session(timeout, |s, b| run(s, &command, b))
+        self.with_session(timeout, Retry::Safe, |s, b| run(s, &command, b))
     }
 
     /// All entity states (`get_states`).
@@ -73,7 +78,7 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn get_state(&self, entity_id: &str, timeout: impl IntoTimeout) -> Result<HaResult> {
-        if !entity_id.contains('.') || entity_id.chars().any(char::is_whitespace) {
+        if !looks_like_entity(entity_id) {
             return Err(Error::invalid_parameter(
                 "entity_id",
                 "must look like domain.object_id",
@@ -121,7 +126,7 @@ impl HaClient {
         if call.return_response {
             command = command.with("return_response", true);
         }
-        self.with_session(timeout, |s, b| run(s, &command, b))
+        self.with_session(timeout, Retry::Once, |s, b| run(s, &command, b))
     }
 
     /// The configuration (`get_config`).
@@ -172,7 +177,7 @@ impl HaClient {
     /// ```
     pub fn render_template(&self, template: &str, timeout: impl IntoTimeout) -> Result<HaResult> {
         let command = Command::new("render_template").with("template", template);
-        self.with_session(timeout, |s, b| {
+        self.with_session(timeout, Retry::Safe, |s, b| {
             let (id, reply) = s.exchange(&command, b)?;
             interpret(s, reply, Some("render_template"))?;
             let event = s.wait(b, |m| is_event_of(m, id))?;
@@ -206,7 +211,8 @@ impl HaClient {
         })
     }
 
-    /// Subscribes to events (`None`: all events); returns the subscription id.
+    /// Subscribes to events (`None`: all events); returns the subscription's id, which
+    /// stays the same when the session is replaced (the subscription is made again).
     ///
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
@@ -219,52 +225,154 @@ impl HaClient {
         event_type: Option<&str>,
         timeout: impl IntoTimeout,
     ) -> Result<u64> {
-        let mut command = Command::new("subscribe_events");
-        if let Some(t) = event_type {
-            command = command.with("event_type", t);
+        self.subscribe(Topic::Events(event_type.map(str::to_owned)), timeout)
+    }
+
+    /// Subscribes to a trigger (`subscribe_trigger`: a trigger object or a list of them,
+    /// and optional variables); each firing is an event with its `variables.trigger`.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let trigger = serde_json::json!({"platform": "state", "entity_id": "light.kitchen", "to": "on"});
+    /// let sub = client.subscribe_trigger(trigger, None, t)?;
+    /// # Ok::<(), home_assistant::Error>(())
+    /// ```
+    pub fn subscribe_trigger(
+        &self,
+        trigger: Value,
+        variables: Option<Value>,
+        timeout: impl IntoTimeout,
+    ) -> Result<u64> {
+        if !trigger.is_object() && !trigger.is_array() {
+            return Err(Error::invalid_parameter(
+                "trigger",
+                "must be a JSON object or a list of them",
+            ));
         }
-        self.with_session(timeout, |s, b| {
-            let (id, reply) = s.exchange(&command, b)?;
-            interpret(s, reply, Some("subscribe_events"))?;
-            Ok(id)
+        if variables.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(Error::invalid_parameter(
+                "variables",
+                "must be a JSON object",
+            ));
+        }
+        self.subscribe(Topic::Trigger { trigger, variables }, timeout)
+    }
+
+    /// Subscribes to entity states (`subscribe_entities`, of `entity_ids` or all): Home
+    /// Assistant's compressed messages are folded into full states
+    /// ([`HaClient::entity_states`]); reads answer the entities that changed.
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let sub = client.subscribe_entities(Some(&["light.kitchen"]), t)?;
+    /// let states = client.entity_states(sub, t)?;
+    /// # Ok::<(), home_assistant::Error>(())
+    /// ```
+    pub fn subscribe_entities(
+        &self,
+        entity_ids: Option<&[&str]>,
+        timeout: impl IntoTimeout,
+    ) -> Result<u64> {
+        if let Some(ids) = entity_ids {
+            if let Some(bad) = ids.iter().find(|id| !looks_like_entity(id)) {
+                return Err(Error::invalid_parameter(
+                    "entity_ids",
+                    &format!(
+                        "'{}' does not look like domain.object_id",
+                        bad.escape_debug()
+                    ),
+                ));
+            }
+        }
+        let ids = entity_ids.map(|ids| ids.iter().map(|id| (*id).to_owned()).collect());
+        self.subscribe(Topic::Entities(ids), timeout)
+    }
+
+    fn subscribe(&self, topic: Topic, timeout: impl IntoTimeout) -> Result<u64> {
+        self.with_held(timeout, Retry::Safe, |s, subs, b| {
+            subs.add(s, topic.clone(), b)
         })
     }
 
-    /// The next event of a subscription (the `event` object), waiting at most `timeout`.
-    /// Events that arrived earlier (even during other commands) come first, in order.
+    /// The next events of a subscription: a [`Gap`](crate::Gap) first when events may
+    /// have been missed (the session was replaced, or the backlog dropped some), else up
+    /// to `count` events — waiting at most `timeout` for the first, then taking those
+    /// already received. Nothing in time is an empty read, not an error.
     ///
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let sub = client.subscribe_events(Some("state_changed"), t)?;
-    /// let event = client.next_event(sub, std::time::Duration::from_secs(30))?;
+    /// let read = client.next_events(sub, 10, std::time::Duration::from_secs(30))?;
+    /// if read.gap.is_some() { /* read the states again */ }
+    /// for event in read.events { println!("{}", event.as_str()); }
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn next_event(&self, subscription: u64, timeout: impl IntoTimeout) -> Result<HaResult> {
-        self.with_session(timeout, |s, b| {
-            match s.wait(b, |m| is_event_of(m, subscription))? {
-                HaMessage::Event { event, .. } => Ok(HaResult(event)),
-                _ => Ok(HaResult(null())),
-            }
+    pub fn next_events(
+        &self,
+        subscription: u64,
+        count: usize,
+        timeout: impl IntoTimeout,
+    ) -> Result<Events> {
+        self.with_held(timeout, Retry::Safe, |s, subs, b| {
+            subs.next_events(s, subscription, count, b)
         })
     }
 
-    /// Ends a subscription and forgets its buffered events.
+    /// The states a `subscribe_entities` subscription folded, after everything Home
+    /// Assistant sent before this call (a `ping` marks the point; the events before its
+    /// `pong` are folded in first).
+    ///
+    /// ```no_run
+    /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
+    /// # let t = std::time::Duration::from_secs(5);
+    /// let sub = client.subscribe_entities(None, t)?;
+    /// for state in client.entity_states(sub, t)? { println!("{} = {}", state.entity_id, state.state); }
+    /// # Ok::<(), home_assistant::Error>(())
+    /// ```
+    pub fn entity_states(
+        &self,
+        subscription: u64,
+        timeout: impl IntoTimeout,
+    ) -> Result<Vec<EntityState>> {
+        self.with_held(timeout, Retry::Safe, |s, subs, b| {
+            subs.entity_states(subscription)?;
+            ping(s, b)?;
+            // Bounded: each read takes one received event out of the backlog.
+            loop {
+                let read =
+                    subs.next_events(s, subscription, usize::MAX, &b.cut_to(Duration::ZERO))?;
+                if read.events.is_empty() && read.gap.is_none() {
+                    break;
+                }
+            }
+            subs.entity_states(subscription)
+        })
+    }
+
+    /// Ends a subscription (Home Assistant's `unsubscribe_events` when its session is
+    /// open) and forgets its buffered events.
     ///
     /// ```no_run
     /// # let client = home_assistant::HaClient::new(home_assistant::HaConfig::new("http://h:8123", "t")?, None)?;
     /// # let t = std::time::Duration::from_secs(5);
     /// let sub = client.subscribe_events(None, t)?;
-    /// client.unsubscribe_events(sub, t)?;
+    /// client.unsubscribe(sub, t)?;
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
-    pub fn unsubscribe_events(&self, subscription: u64, timeout: impl IntoTimeout) -> Result<()> {
-        let command = Command::new("unsubscribe_events").with("subscription", subscription);
-        self.with_session(timeout, |s, b| {
-            run(s, &command, b)?;
-            s.forget_events(subscription);
-            Ok(())
-        })
+    pub fn unsubscribe(&self, subscription: u64, timeout: impl IntoTimeout) -> Result<()> {
+        let result = self.with_held(timeout, Retry::Safe, |s, subs, b| {
+            subs.remove(s, subscription, b)
+        });
+        match result {
+            // The session failed under it: the subscription ended with it.
+            Err(e) if e.is_transport() => self
+                .with_subscriptions(|subs| subs.forget(subscription))
+                .or(Ok(())),
+            other => other,
+        }
     }
 
     /// Home Assistant's application-level ping; returns the round-trip time. An error
@@ -277,7 +385,7 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn ping(&self, timeout: impl IntoTimeout) -> Result<Duration> {
-        self.with_session(timeout, |s, b| {
+        self.with_session(timeout, Retry::Safe, |s, b| {
             let start = Instant::now();
             ping(s, b)?;
             Ok(start.elapsed())
@@ -293,7 +401,7 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn pending_messages(&self, timeout: impl IntoTimeout) -> Result<usize> {
-        self.with_session(timeout, |s, _| Ok(s.backlog_len()))
+        self.with_session(timeout, Retry::Safe, |s, _| Ok(s.backlog_len()))
     }
 
     /// Bytes of messages received but not yet read; never above [`crate::BACKLOG_LIMIT_BYTES`].
@@ -305,7 +413,7 @@ impl HaClient {
     /// # Ok::<(), home_assistant::Error>(())
     /// ```
     pub fn pending_bytes(&self, timeout: impl IntoTimeout) -> Result<usize> {
-        self.with_session(timeout, |s, _| Ok(s.backlog_bytes()))
+        self.with_session(timeout, Retry::Safe, |s, _| Ok(s.backlog_bytes()))
     }
 }
 fn is_event_of(message: &HaMessage, subscription: u64) -> bool {
@@ -320,7 +428,11 @@ fn run(session: &mut HaSession, command: &Command, budget: &Deadline) -> Result<
 
 /// A successful `result` → its `result`; `success: false` → `HA_COMMAND_FAILED`, Home
 /// Assistant's words scrubbed of the token.
-fn interpret(session: &HaSession, reply: HaMessage, kind: Option<&str>) -> Result<HaResult> {
+pub(crate) fn interpret(
+    session: &HaSession,
+    reply: HaMessage,
+    kind: Option<&str>,
+) -> Result<HaResult> {
     match reply {
         HaMessage::Result { outcome: Ok(r), .. } => Ok(HaResult(r)),
         HaMessage::Pong { .. } => Ok(HaResult(null())),
@@ -353,11 +465,34 @@ fn ping(session: &mut HaSession, budget: &Deadline) -> Result<()> {
     interpret(session, reply, Some("ping")).map(drop)
 }
 
-/// A cheap liveness check of a warm session: one `ping`, bounded by [`LIVENESS_TIMEOUT`]
-/// and by the call's budget.
-pub(crate) fn check_alive(session: &mut HaSession, budget: &Deadline) -> Result<()> {
+/// The liveness check of a session used again after a pause: one `ping`, bounded by
+/// min(the ping timeout, half the time the call has left); answers the round trip. No
+/// answer in time (a black hole) leaves the session dead.
+pub(crate) fn check_alive(session: &mut HaSession, budget: &Deadline) -> Result<Duration> {
+    let bound = session.ping_timeout().min(budget.left() / 2);
+    debug_line!(
+        SCOPE,
+        "Liveness check (session={}, idle={}, timeout={})",
+        session.name,
+        debug::seconds(session.idle()),
+        debug::seconds(bound)
+    );
+    let timer = Timer::start(&SCOPE, "liveness_check");
     let started = Instant::now();
-    ping(session, &budget.cut_to(LIVENESS_TIMEOUT))?;
-    session.latency = Some(started.elapsed());
-    Ok(())
+    let checked = ping(session, &budget.cut_to(bound));
+    timer.finish();
+    checked?;
+    let rtt = started.elapsed();
+    session.latency = Some(rtt);
+    debug_line!(
+        SCOPE,
+        "Alive (session={}, latency_ms={:.3})",
+        session.name,
+        rtt.as_secs_f64() * 1000.0
+    );
+    Ok(rtt)
+}
+
+fn looks_like_entity(id: &str) -> bool {
+    id.contains('.') && !id.chars().any(char::is_whitespace) && id.len() <= 255
 }

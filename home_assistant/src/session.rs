@@ -2,7 +2,7 @@
 //! the backlog of messages that arrived for someone else.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use contract::Deadline;
 use debug::{debug_line, Timer};
@@ -89,8 +89,19 @@ pub(crate) struct HaSession {
     /// `ha-<n>`, for envelopes and debug lines.
     pub name: String,
     pub ha_version: String,
-    /// The round trip of its last liveness check.
+    /// The round trip of its last liveness check (or of `supported_features` at the start).
     pub latency: Option<Duration>,
+    /// When it was authenticated.
+    pub opened_at: Instant,
+    /// Whether Home Assistant agreed to coalesce messages (`None` until it answered).
+    pub coalescing: Option<bool>,
+    /// The id of `supported_features` and when it was sent, until its answer came.
+    features: Option<(u64, Instant)>,
+    /// Commands whose sending was started (the id was taken): a command counted here may
+    /// have reached Home Assistant.
+    started: u64,
+    /// The type of the last command sent.
+    last_command: String,
     /// For scrubbing the token out of anything Home Assistant says back.
     config: HaConfig,
     next_id: u64,
@@ -124,6 +135,11 @@ impl HaSession {
             name,
             ha_version: String::new(),
             latency: None,
+            opened_at: Instant::now(),
+            coalescing: None,
+            features: None,
+            started: 0,
+            last_command: String::new(),
             config: config.clone(),
             next_id: 1,
             backlog: Backlog::default(),
@@ -140,6 +156,8 @@ impl HaSession {
                     session.name
                 );
                 session.ha_version = ha_version;
+                session.opened_at = Instant::now();
+                session.ask_for_coalescing(budget)?;
                 Ok(session)
             }
             Err(e) => {
@@ -172,6 +190,52 @@ impl HaSession {
         }
     }
 
+    /// Sends `supported_features` with `coalesce_messages` right after auth, without
+    /// waiting: its answer is read with whatever comes next (an error answer means Home
+    /// Assistant will not coalesce; frames that are JSON arrays are read either way). Its
+    /// round trip is the session's first latency.
+    fn ask_for_coalescing(&mut self, budget: &Deadline) -> Result<()> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = format!(
+            r#"{{"id":{id},"type":"supported_features","features":{{"coalesce_messages":1}}}}"#
+        );
+        self.conn.send(Message::Text(text), budget)?;
+        self.features = Some((id, Instant::now()));
+        Ok(())
+    }
+
+    /// Whether its next use must first check it is alive: idle longer than the ping
+    /// interval of its connection (a pause).
+    pub(crate) fn needs_check(&self) -> bool {
+        self.conn.needs_check()
+    }
+
+    /// The bound on a liveness check (the connection's ping timeout).
+    pub(crate) fn ping_timeout(&self) -> Duration {
+        self.conn.ping_timeout()
+    }
+
+    /// Time since anything last went through its connection.
+    pub(crate) fn idle(&self) -> Duration {
+        self.conn.idle()
+    }
+
+    /// Whether its connection failed (it must not be used again).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.conn.is_broken()
+    }
+
+    /// The type of the last command sent.
+    pub(crate) fn last_command(&self) -> &str {
+        &self.last_command
+    }
+
+    /// Commands whose sending was started so far.
+    pub(crate) fn started(&self) -> u64 {
+        self.started
+    }
+
     fn unexpected(&self, expected: &'static str, got: &str) -> Error {
         let got: String = self.config.scrub(got).chars().take(64).collect();
         Error::Unexpected {
@@ -180,17 +244,37 @@ impl HaSession {
         }
     }
 
-    /// Reads the next message within `budget`. Everything Home Assistant sends passes the
-    /// redaction of secrets here, before any of it can reach an envelope or a log line.
+    /// Reads the next single message within `budget` (authentication: never coalesced).
     fn read(&mut self, budget: &Deadline) -> Result<HaMessage> {
-        budget.left_in(Phase::Receive)?;
-        match self.conn.receive(budget)? {
-            Message::Text(text) => HaMessage::parse(&scrub_json(text)).map_err(|e| match e {
-                Unreadable::NotAMessage => self.unexpected("a JSON message", "<not json>"),
-                Unreadable::NoId(kind) => self.unexpected("a message with an id", &kind),
-            }),
-            Message::Binary(_) => Err(self.unexpected("a text message", "<binary>")),
+        let mut frame = self.read_frame(budget)?;
+        match (frame.pop(), frame.is_empty()) {
+            (Some(message), true) => Ok(message),
+            _ => Err(self.unexpected("one message", "<array>")),
         }
+    }
+
+    /// Reads the next frame within `budget`: one message, or several when Home Assistant
+    /// coalesced them into a JSON array. Everything Home Assistant sends passes the
+    /// redaction of secrets here, before any of it can reach an envelope or a log line.
+    fn read_frame(&mut self, budget: &Deadline) -> Result<Vec<HaMessage>> {
+        budget.left_in(Phase::Receive)?;
+        let text = match self.conn.receive(budget)? {
+            Message::Text(text) => scrub_json(text),
+            Message::Binary(_) => return Err(self.unexpected("a text message", "<binary>")),
+        };
+        let unreadable = |e: Unreadable| match e {
+            Unreadable::NotAMessage => self.unexpected("a JSON message", "<not json>"),
+            Unreadable::NoId(kind) => self.unexpected("a message with an id", &kind),
+        };
+        if !text.trim_start().starts_with('[') {
+            return Ok(vec![HaMessage::parse(&text).map_err(unreadable)?]);
+        }
+        let parts: Vec<&serde_json::value::RawValue> = serde_json::from_str(&text)
+            .map_err(|_| self.unexpected("a JSON message", "<not json>"))?;
+        parts
+            .into_iter()
+            .map(|part| HaMessage::parse(part.get()).map_err(unreadable))
+            .collect()
     }
 
     /// Sends `command` with the next id; from then on it is never sent again.
@@ -198,6 +282,8 @@ impl HaSession {
         self.shared.admit_command()?;
         let id = self.next_id;
         self.next_id += 1;
+        self.started += 1;
+        command.kind.clone_into(&mut self.last_command);
         debug_line!(
             SCOPE,
             "Command (type={}, id={id}, session={})",
@@ -248,16 +334,44 @@ impl HaSession {
         if let Some(found) = self.backlog.take(&wanted) {
             return Ok(found);
         }
+        // Bounded by the budget: every read waits at most until its end.
         loop {
-            let message = self.read(budget)?;
-            if wanted(&message) {
+            let mut found = None;
+            for message in self.read_frame(budget)? {
+                if found.is_none() && wanted(&message) {
+                    found = Some(message);
+                } else {
+                    self.keep(message);
+                }
+            }
+            if let Some(message) = found {
                 return Ok(message);
             }
-            self.keep(message);
         }
     }
 
+    /// Takes out the first message of the backlog `wanted` accepts, without reading.
+    pub(crate) fn take_kept(&mut self, wanted: impl Fn(&HaMessage) -> bool) -> Option<HaMessage> {
+        self.backlog.take(wanted)
+    }
+
     fn keep(&mut self, message: HaMessage) {
+        if let HaMessage::Result { id, ref outcome } = message {
+            if let Some((features, sent)) = self.features {
+                if id == features {
+                    self.features = None;
+                    self.latency = Some(sent.elapsed());
+                    self.coalescing = Some(outcome.is_ok());
+                    debug_line!(
+                        SCOPE,
+                        "Coalescing (session={}, accepted={})",
+                        self.name,
+                        outcome.is_ok()
+                    );
+                    return;
+                }
+            }
+        }
         if let HaMessage::Result { id, .. } | HaMessage::Pong { id } = message {
             if self.abandoned.remove(&id) {
                 return;
@@ -289,6 +403,12 @@ impl HaSession {
     pub(crate) fn forget_events(&mut self, subscription: u64) {
         self.backlog
             .forget(|m| matches!(m, HaMessage::Event { id, .. } if *id == subscription));
+        self.backlog.take_dropped(subscription);
+    }
+
+    /// Events of wire subscription `id` the backlog dropped since last asked.
+    pub(crate) fn take_dropped(&mut self, id: u64) -> u64 {
+        self.backlog.take_dropped(id)
     }
 
     /// Messages waiting for a reader.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 pub const WEBSOCKET_OPERATIONS: [&str; 8] = gateway::OPERATION_NAMES;
 
 /// Operations handled by the Home Assistant client (`HA_URL`, `HA_TOKEN`).
-pub const HA_OPERATIONS: [&str; 9] = [
+pub const HA_OPERATIONS: [&str; 15] = [
     "ha_command",
     "ha_get_states",
     "ha_get_state",
@@ -21,7 +21,16 @@ pub const HA_OPERATIONS: [&str; 9] = [
     "ha_registry",
     "ha_render_template",
     "ha_ping",
+    "ha_subscribe_events",
+    "ha_subscribe_trigger",
+    "ha_subscribe_entities",
+    "ha_next_events",
+    "ha_unsubscribe",
+    "ha_info",
 ];
+
+/// Events `ha_next_events` answers at most (and by default).
+pub const MAX_EVENTS_PER_READ: u64 = 1000;
 
 /// Every operation an event may name, in documentation order.
 pub fn all_operations() -> Vec<&'static str> {
@@ -60,6 +69,19 @@ pub enum HaOperation {
     RenderTemplate(RenderTemplateParams),
     /// `ha_ping`: Home Assistant's application-level ping.
     Ping,
+    /// `ha_subscribe_events`: events of one type, or all.
+    SubscribeEvents(SubscribeEventsParams),
+    /// `ha_subscribe_trigger`: the firings of a trigger.
+    SubscribeTrigger(SubscribeTriggerParams),
+    /// `ha_subscribe_entities`: entity states, folded from Home Assistant's compressed
+    /// messages.
+    SubscribeEntities(SubscribeEntitiesParams),
+    /// `ha_next_events`: a gap when there was one, then events of a subscription.
+    NextEvents(NextEventsParams),
+    /// `ha_unsubscribe`: ends a subscription.
+    Unsubscribe(SubscriptionParams),
+    /// `ha_info`: the state of the warm session (nothing is sent).
+    Info,
 }
 
 impl HaOperation {
@@ -87,6 +109,12 @@ impl HaOperation {
             "ha_registry" => HaOperation::Registry(from_event_text(event)?),
             "ha_render_template" => HaOperation::RenderTemplate(from_event_text(event)?),
             "ha_ping" => HaOperation::Ping,
+            "ha_subscribe_events" => HaOperation::SubscribeEvents(from_event_text(event)?),
+            "ha_subscribe_trigger" => HaOperation::SubscribeTrigger(from_event_text(event)?),
+            "ha_subscribe_entities" => HaOperation::SubscribeEntities(from_event_text(event)?),
+            "ha_next_events" => HaOperation::NextEvents(from_event_text(event)?),
+            "ha_unsubscribe" => HaOperation::Unsubscribe(from_event_text(event)?),
+            "ha_info" => HaOperation::Info,
             other => {
                 return Err(interface::Error::unknown_operation(
                     other,
@@ -143,6 +171,58 @@ pub struct RegistryParams {
 pub struct RenderTemplateParams {
     /// The template.
     pub template: String,
+}
+
+/// Parameters of `ha_subscribe_events`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SubscribeEventsParams {
+    /// One event type (such as `state_changed`); absent: all events.
+    #[serde(default)]
+    pub event_type: Option<String>,
+}
+
+/// Parameters of `ha_subscribe_trigger`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SubscribeTriggerParams {
+    /// A trigger object, or a list of them, as in an automation.
+    pub trigger: Value,
+    /// Variables for the trigger's templates.
+    #[serde(default)]
+    pub variables: Option<Map<String, Value>>,
+}
+
+/// Parameters of `ha_subscribe_entities`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SubscribeEntitiesParams {
+    /// The entities; absent: all.
+    #[serde(default)]
+    pub entity_ids: Option<Vec<String>>,
+}
+
+/// Parameters of `ha_next_events`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NextEventsParams {
+    /// The subscription's id.
+    pub subscription: u64,
+    /// Events to answer at most (1 to [`MAX_EVENTS_PER_READ`], default that).
+    #[serde(default, deserialize_with = "event_count")]
+    pub count: Option<u64>,
+}
+
+/// Parameters of `ha_unsubscribe`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SubscriptionParams {
+    /// The subscription's id.
+    pub subscription: u64,
+}
+
+fn event_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Option::<u64>::deserialize(d)? {
+        Some(n) if n == 0 || n > MAX_EVENTS_PER_READ => Err(serde::de::Error::custom(format!(
+            "must be between 1 and {MAX_EVENTS_PER_READ}"
+        ))),
+        other => Ok(other),
+    }
 }
 
 fn registry<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Registry, D::Error> {

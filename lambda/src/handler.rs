@@ -4,13 +4,16 @@ use std::time::Duration;
 
 use debug::{debug_line, CorrelationId, Timer};
 use gateway::{Envelope, Failure, Gateway, Operation, Timeout, LAMBDA_RESPONSE_LIMIT};
-use home_assistant::{HaClient, HaConfig, HaResult, ServiceCall, SessionInfo};
+use std::sync::Arc;
+
+use home_assistant::{HaClient, HaConfig, HaResult, HomeAssistant, ServiceCall, SessionInfo};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::event::{
-    all_operations, CallServiceParams, HaOperation, HA_OPERATIONS, WEBSOCKET_OPERATIONS,
+    all_operations, CallServiceParams, HaOperation, HA_OPERATIONS, MAX_EVENTS_PER_READ,
+    WEBSOCKET_OPERATIONS,
 };
 use crate::invocation::Invocation;
 use crate::SCOPE;
@@ -36,6 +39,8 @@ enum HaSource {
 pub struct Function {
     gateway: Gateway,
     home_assistant: HaSource,
+    /// The Home Assistant instance (sessions, subscriptions, limits) the operations use.
+    hub: Arc<HomeAssistant>,
 }
 
 impl Function {
@@ -51,6 +56,7 @@ impl Function {
         Function {
             gateway: gateway.with_answer_limit(LAMBDA_RESPONSE_LIMIT),
             home_assistant: HaSource::Environment,
+            hub: Arc::clone(HomeAssistant::global()),
         }
     }
 
@@ -62,6 +68,17 @@ impl Function {
     /// ```
     pub fn with_home_assistant(mut self, config: HaConfig) -> Function {
         self.home_assistant = HaSource::Fixed(config);
+        self
+    }
+
+    /// Runs the Home Assistant operations on `hub` instead of the per-process instance.
+    ///
+    /// ```
+    /// let mine = std::sync::Arc::new(home_assistant::HomeAssistant::new());
+    /// let function = lambda::Function::from_env().with_home_assistant_instance(mine);
+    /// ```
+    pub fn with_home_assistant_instance(mut self, hub: Arc<HomeAssistant>) -> Function {
+        self.hub = hub;
         self
     }
 
@@ -226,7 +243,7 @@ impl Function {
         // What reading the token took comes off the operation's time.
         let timeout = timeout.cut_to(deadline.left());
         let operation = HaOperation::from_named_event(operation, event).map_err(Failure::from)?;
-        let client = HaClient::with_correlation_id(config, cid.clone());
+        let client = HaClient::on(Arc::clone(&self.hub), config, cid.clone());
         let result = match operation {
             HaOperation::Command(p) => client.command(Value::Object(p.command), timeout),
             HaOperation::GetStates => client.get_states(timeout),
@@ -259,6 +276,35 @@ impl Function {
                     &json!({"round_trip_ms": rtt.as_secs_f64() * 1000.0}).to_string(),
                 )
             }),
+            HaOperation::SubscribeEvents(p) => client
+                .subscribe_events(p.event_type.as_deref(), timeout)
+                .and_then(subscribed),
+            HaOperation::SubscribeTrigger(p) => client
+                .subscribe_trigger(p.trigger, p.variables.map(Value::Object), timeout)
+                .and_then(subscribed),
+            HaOperation::SubscribeEntities(p) => {
+                let ids: Option<Vec<&str>> = p
+                    .entity_ids
+                    .as_ref()
+                    .map(|ids| ids.iter().map(String::as_str).collect());
+                client
+                    .subscribe_entities(ids.as_deref(), timeout)
+                    .and_then(subscribed)
+            }
+            HaOperation::NextEvents(p) => {
+                let count = p.count.unwrap_or(MAX_EVENTS_PER_READ) as usize;
+                client
+                    .next_events(p.subscription, count, timeout)
+                    .and_then(|events| as_result(&events))
+            }
+            HaOperation::Unsubscribe(p) => {
+                client.unsubscribe(p.subscription, timeout).and_then(|()| {
+                    as_result(&json!({"subscription": p.subscription, "unsubscribed": true}))
+                })
+            }
+            HaOperation::Info => client
+                .session_status(timeout)
+                .and_then(|status| as_result(&status)),
         }
         .map_err(ha)?;
         Envelope::success_within(
@@ -271,6 +317,19 @@ impl Function {
             LAMBDA_RESPONSE_LIMIT,
         )
     }
+}
+
+/// A value as a result.
+fn as_result(value: &impl Serialize) -> home_assistant::Result<HaResult> {
+    let text = serde_json::to_string(value).map_err(|e| {
+        home_assistant::Error::invalid_parameter("result", &format!("cannot be serialized ({e})"))
+    })?;
+    HaResult::from_json(&text)
+}
+
+/// What a subscribe operation answers: the subscription's id.
+fn subscribed(id: u64) -> home_assistant::Result<HaResult> {
+    as_result(&json!({ "subscription": id }))
 }
 
 /// What a Home Assistant operation answers.

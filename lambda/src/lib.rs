@@ -15,8 +15,10 @@ mod handler;
 mod invocation;
 
 pub use event::{
-    all_operations, CallServiceParams, CommandParams, GetStateParams, HaOperation, RegistryParams,
-    RenderTemplateParams, HA_OPERATIONS, WEBSOCKET_OPERATIONS,
+    all_operations, CallServiceParams, CommandParams, GetStateParams, HaOperation,
+    NextEventsParams, RegistryParams, RenderTemplateParams, SubscribeEntitiesParams,
+    SubscribeEventsParams, SubscribeTriggerParams, SubscriptionParams, HA_OPERATIONS,
+    MAX_EVENTS_PER_READ, WEBSOCKET_OPERATIONS,
 };
 pub use gateway::LAMBDA_RESPONSE_LIMIT;
 pub use handler::Function;

@@ -6,19 +6,31 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
 use tungstenite::{Message, WebSocket};
 
-use crate::server::Server;
+use crate::ha_states::{is_state_trigger, Change, Context, Entity};
+use crate::server::{Server, CONNECTION_LIFETIME};
+
+/// How often an idle session looks for changes made from outside (`set_state`).
+const POLL: Duration = Duration::from_millis(5);
 
 /// The `ha_version` the stand-in reports.
 pub const STAND_IN_VERSION: &str = "2026.11.0-standin";
 
 #[derive(Debug, Default)]
 struct Shared {
-    states: Vec<Value>,
+    states: Vec<Entity>,
+    /// Every change so far; each session sends its subscribers those it has not sent yet.
+    changes: Vec<Change>,
+    /// The stand-in's clock, microseconds since the epoch: each change moves it on.
+    clock: i64,
+    /// Sessions numbered below it answer nothing and read nothing (`black_hole`).
+    black_hole_below: u64,
+    next_session: u64,
     live: Vec<TcpStream>,
     command_log: Vec<String>,
     quirks: Quirks,
@@ -67,6 +79,11 @@ pub struct Quirks {
     /// client's large command is left half written), with a small receive buffer so the
     /// kernel cannot hide the stall. Applies to connections opened from now on.
     pub stall_reading: Option<(usize, std::time::Duration)>,
+    /// Answer `supported_features` with an error (an older Home Assistant): no coalescing.
+    pub refuse_features: bool,
+    /// Drop the connection as soon as a command of this type arrives, unanswered (a
+    /// restart in the middle of it).
+    pub drop_on: Option<String>,
 }
 
 /// A Home Assistant stand-in on 127.0.0.1.
@@ -107,6 +124,7 @@ impl HaStandIn {
         let secure = tls.is_some();
         let shared = Arc::new(Mutex::new(Shared {
             states: initial_states(),
+            clock: crate::ha_states::EPOCH_MICROS,
             token: token.to_owned(),
             ..Shared::default()
         }));
@@ -116,6 +134,7 @@ impl HaStandIn {
             if secure { "wss" } else { "ws" },
             Arc::new(move |stream: TcpStream| {
                 c.connections.fetch_add(1, Ordering::SeqCst);
+                let poll = stream.try_clone().ok();
                 if let Ok(clone) = stream.try_clone() {
                     s.lock().live.push(clone);
                 }
@@ -129,12 +148,12 @@ impl HaStandIn {
                 match &tls {
                     Some(acceptor) => {
                         if let Ok(Ok(ws)) = acceptor.accept(stream).map(tungstenite::accept) {
-                            session.run(ws);
+                            session.run(ws, poll);
                         }
                     }
                     None => {
                         if let Ok(ws) = tungstenite::accept(stream) {
-                            session.run(ws);
+                            session.run(ws, poll);
                         }
                     }
                 }
@@ -199,31 +218,122 @@ impl HaStandIn {
             let _ = stream.shutdown(std::net::Shutdown::Both);
         }
     }
+
+    /// Turns every open connection into a black hole: the socket stays open, nothing is
+    /// read or answered (a frozen NAT, a dead host). Connections opened later are served.
+    pub fn black_hole(&self) {
+        let mut shared = self.shared.lock();
+        shared.black_hole_below = shared.next_session + 1;
+    }
+
+    /// Sets an entity's state and attributes (adds it when new), as an integration would:
+    /// `last_changed` moves when the state changes, `last_updated` always; a new context.
+    /// Subscribers get `state_changed`, triggers and `subscribe_entities` diffs.
+    pub fn set_state(&self, entity_id: &str, state: &str, attributes: Value) {
+        self.shared
+            .lock()
+            .set(entity_id, state, attributes.as_object().cloned(), None);
+    }
+
+    /// Removes an entity (subscribers get `state_changed` with no new state, and `r`).
+    pub fn remove_entity(&self, entity_id: &str) {
+        let mut shared = self.shared.lock();
+        if let Some(pos) = shared.states.iter().position(|e| e.id == entity_id) {
+            let old = shared.states.remove(pos);
+            shared.changes.push(Change {
+                old: Some(old),
+                new: None,
+            });
+        }
+    }
 }
 
-fn initial_states() -> Vec<Value> {
-    let state = |id: &str, s: &str, attrs: Value| {
-        json!({"entity_id": id, "state": s, "attributes": attrs,
-               "last_changed": "2026-11-22T00:00:00+00:00", "last_updated": "2026-11-22T00:00:00+00:00",
-               "context": {"id": "01STANDIN", "parent_id": null, "user_id": null}})
-    };
+impl Shared {
+    /// Applies a change of `entity_id` and logs it; `attributes` `None` keeps them.
+    fn set(
+        &mut self,
+        entity_id: &str,
+        state: &str,
+        attributes: Option<Map<String, Value>>,
+        user_id: Option<&str>,
+    ) -> Change {
+        // Whole seconds and some microseconds, so both time shapes are exercised.
+        self.clock += 1_234_567;
+        let now = self.clock;
+        let context = Context {
+            id: format!("01STANDIN{now}"),
+            parent_id: None,
+            user_id: user_id.map(str::to_owned),
+        };
+        let change = match self.states.iter_mut().find(|e| e.id == entity_id) {
+            Some(entity) => {
+                let old = entity.clone();
+                if entity.state != state {
+                    entity.last_changed = now;
+                }
+                entity.state = state.to_owned();
+                if let Some(attributes) = attributes {
+                    entity.attributes = attributes;
+                }
+                entity.last_updated = now;
+                entity.context = context;
+                Change {
+                    old: Some(old),
+                    new: Some(entity.clone()),
+                }
+            }
+            None => {
+                let mut entity = Entity::new(
+                    entity_id,
+                    state,
+                    Value::Object(attributes.unwrap_or_default()),
+                );
+                entity.last_changed = now;
+                entity.last_updated = now;
+                entity.context = context;
+                self.states.push(entity.clone());
+                Change {
+                    old: None,
+                    new: Some(entity),
+                }
+            }
+        };
+        self.changes.push(change.clone());
+        change
+    }
+}
+
+fn initial_states() -> Vec<Entity> {
     vec![
-        state(
+        Entity::new(
             "light.kitchen",
             "off",
             json!({"friendly_name": "Kitchen Light", "brightness": null}),
         ),
-        state(
+        Entity::new(
             "sensor.outdoor_temperature",
             "7.5",
             json!({"friendly_name": "Outdoor Temperature", "unit_of_measurement": "°C"}),
         ),
-        state(
+        Entity::new(
             "switch.coffee_maker",
             "off",
             json!({"friendly_name": "Coffee Maker"}),
         ),
     ]
+}
+
+/// What a subscription of a session listens to.
+#[derive(Debug, Clone)]
+enum Sub {
+    /// `subscribe_events` of one type, or all (`None`).
+    Events(Option<String>),
+    /// `render_template`: nothing more after its one rendering.
+    Template,
+    /// `subscribe_trigger` with its state triggers.
+    Trigger(Vec<Value>),
+    /// `subscribe_entities` of some entities, or all.
+    Entities(Option<Vec<String>>),
 }
 
 /// One authenticated client connection.
@@ -232,14 +342,24 @@ struct Session {
     shared: Arc<Mutex<Shared>>,
     counters: Arc<Counters>,
     last_id: u64,
-    /// subscription id → event type (`None` = all events)
-    subscriptions: HashMap<u64, Option<String>>,
+    subscriptions: HashMap<u64, Sub>,
     /// The token the client sent.
     given: String,
+    /// Its number, for `black_hole`.
+    number: u64,
+    /// Changes already sent to its subscribers (an index into the shared log).
+    cursor: usize,
+    /// Whether it asked for coalesced messages (and was not refused).
+    coalesce: bool,
 }
 
 impl Session {
     fn new(token: &str, shared: Arc<Mutex<Shared>>, counters: Arc<Counters>) -> Self {
+        let (number, cursor) = {
+            let mut s = shared.lock();
+            s.next_session += 1;
+            (s.next_session, s.changes.len())
+        };
         Session {
             token: token.to_owned(),
             shared,
@@ -247,6 +367,9 @@ impl Session {
             last_id: 0,
             subscriptions: HashMap::new(),
             given: String::new(),
+            number,
+            cursor,
+            coalesce: false,
         }
     }
 
@@ -254,20 +377,48 @@ impl Session {
         self.shared.lock().quirks.clone()
     }
 
-    fn run<S: Read + Write>(mut self, mut ws: WebSocket<S>) {
+    fn run<S: Read + Write>(mut self, mut ws: WebSocket<S>, poll: Option<TcpStream>) {
         if !self.authenticate(&mut ws) {
             let _ = ws.close(None);
             let _ = ws.flush();
             return;
         }
-        while let Ok(message) = ws.read() {
+        // From now on reads wake every POLL to send changes made from outside.
+        if let Some(stream) = &poll {
+            let _ = stream.set_read_timeout(Some(POLL));
+        }
+        let mut last_heard = Instant::now();
+        // Bounded: a session silent for CONNECTION_LIFETIME ends.
+        while last_heard.elapsed() < CONNECTION_LIFETIME {
+            if self.black_holed() {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            let message = match ws.read() {
+                Ok(message) => message,
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let events = self.pending_events();
+                    if !events.is_empty() && !self.send_all(&mut ws, events) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(_) => return,
+            };
+            last_heard = Instant::now();
             let Message::Text(text) = message else {
                 continue;
             };
             let Ok(command) = serde_json::from_str::<Value>(text.as_str()) else {
                 continue;
             };
-            let reflect = self.quirks().reflect_token_everywhere;
+            let quirks = self.quirks();
+            let reflect = quirks.reflect_token_everywhere;
             if reflect && command["type"] == "close_me" {
                 let reason = format!("bye {}", self.given);
                 let _ = ws.close(Some(tungstenite::protocol::CloseFrame {
@@ -278,16 +429,90 @@ impl Session {
                 while ws.read().is_ok() {}
                 return;
             }
+            if quirks
+                .drop_on
+                .as_deref()
+                .is_some_and(|t| command["type"] == t)
+            {
+                if let Some(kind) = command["type"].as_str() {
+                    self.shared.lock().command_log.push(kind.to_owned());
+                }
+                if let Some(stream) = &poll {
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                }
+                return;
+            }
             if !self.flood(&mut ws, &command) {
                 return;
             }
-            for reply in self.handle(&command) {
-                let reply = if reflect { self.reflect(&reply) } else { reply };
-                if ws.send(Message::text(reply)).is_err() {
-                    return;
+            let replies: Vec<String> = self
+                .handle(&command)
+                .into_iter()
+                .map(|reply| if reflect { self.reflect(&reply) } else { reply })
+                .collect();
+            if !self.send_all(&mut ws, replies) {
+                return;
+            }
+        }
+    }
+
+    fn black_holed(&self) -> bool {
+        self.number < self.shared.lock().black_hole_below
+    }
+
+    /// Sends `replies` in order: in one JSON array frame when the client asked for
+    /// coalescing and there are several, as Home Assistant does; false when it went away.
+    fn send_all<S: Read + Write>(&self, ws: &mut WebSocket<S>, replies: Vec<String>) -> bool {
+        if self.coalesce && replies.len() > 1 {
+            return ws
+                .send(Message::text(format!("[{}]", replies.join(","))))
+                .is_ok();
+        }
+        replies
+            .into_iter()
+            .all(|reply| ws.send(Message::text(reply)).is_ok())
+    }
+
+    /// The events of the changes it has not sent yet, for its subscriptions.
+    fn pending_events(&mut self) -> Vec<String> {
+        let changes: Vec<Change> = {
+            let shared = self.shared.lock();
+            let fresh = shared
+                .changes
+                .get(self.cursor..)
+                .unwrap_or_default()
+                .to_vec();
+            self.cursor = shared.changes.len();
+            fresh
+        };
+        let mut events = Vec::new();
+        for change in &changes {
+            let mut subs: Vec<(&u64, &Sub)> = self.subscriptions.iter().collect();
+            subs.sort_by_key(|(id, _)| **id);
+            for (id, sub) in subs {
+                let bodies = match sub {
+                    Sub::Events(t) if t.as_deref().is_none_or(|t| t == "state_changed") => {
+                        vec![change.state_changed()]
+                    }
+                    Sub::Events(_) | Sub::Template => vec![],
+                    Sub::Trigger(triggers) => change.trigger_events(triggers),
+                    Sub::Entities(ids) => {
+                        if ids
+                            .as_ref()
+                            .is_none_or(|ids| ids.iter().any(|i| i == change.entity_id()))
+                        {
+                            vec![change.entities_event()]
+                        } else {
+                            vec![]
+                        }
+                    }
+                };
+                for body in bodies {
+                    events.push(json!({"id": id, "type": "event", "event": body}).to_string());
                 }
             }
         }
+        events
     }
 
     /// `reply` with the token it was sent put into every string field it has, and as a key.
@@ -427,7 +652,17 @@ impl Session {
             "ping" if quirks.ping_error => vec![error(id, "unknown_error", "Not today.")],
             "ping" => vec![json!({"id": id, "type": "pong"})],
             "unsubscribe_events" if quirks.ignore_unsubscribe => vec![],
-            "get_states" => vec![result(id, Value::Array(self.shared.lock().states.clone()))],
+            "get_states" => {
+                let states = self.shared.lock().states.iter().map(Entity::full).collect();
+                vec![result(id, Value::Array(states))]
+            }
+            "supported_features" if quirks.refuse_features => {
+                vec![error(id, "unknown_command", "Unknown command.")]
+            }
+            "supported_features" => {
+                self.coalesce = command["features"]["coalesce_messages"] == 1;
+                vec![result(id, Value::Null)]
+            }
             "get_config" => vec![result(
                 id,
                 json!({"location_name": "Stand-in Home", "version": quirks.ha_version.as_deref().unwrap_or(STAND_IN_VERSION),
@@ -457,8 +692,43 @@ impl Session {
             )],
             "subscribe_events" => {
                 let event_type = command["event_type"].as_str().map(str::to_owned);
-                self.subscriptions.insert(id, event_type);
+                self.subscriptions.insert(id, Sub::Events(event_type));
                 vec![result(id, Value::Null)]
+            }
+            "subscribe_trigger" => {
+                let triggers = match &command["trigger"] {
+                    Value::Array(list) => list.clone(),
+                    one => vec![one.clone()],
+                };
+                if triggers.is_empty() || !triggers.iter().all(is_state_trigger) {
+                    return vec![error(id, "invalid_format", "Unsupported trigger.")];
+                }
+                self.subscriptions.insert(id, Sub::Trigger(triggers));
+                vec![result(id, Value::Null)]
+            }
+            "subscribe_entities" => {
+                let ids: Option<Vec<String>> = command["entity_ids"].as_array().map(|ids| {
+                    ids.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                });
+                let snapshot: Map<String, Value> = {
+                    let shared = self.shared.lock();
+                    // Everything before the snapshot is in it.
+                    self.cursor = shared.changes.len();
+                    shared
+                        .states
+                        .iter()
+                        .filter(|e| ids.as_ref().is_none_or(|ids| ids.contains(&e.id)))
+                        .map(|e| (e.id.clone(), e.compressed()))
+                        .collect()
+                };
+                self.subscriptions.insert(id, Sub::Entities(ids));
+                vec![
+                    result(id, Value::Null),
+                    json!({"id": id, "type": "event", "event": {"a": snapshot}}),
+                ]
             }
             "unsubscribe_events" => {
                 let sub = command["subscription"].as_u64().unwrap_or(0);
@@ -471,7 +741,7 @@ impl Session {
             "render_template" => {
                 let template = command["template"].as_str().unwrap_or_default();
                 let rendered = self.render(template);
-                self.subscriptions.insert(id, Some("__template__".into()));
+                self.subscriptions.insert(id, Sub::Template);
                 vec![
                     result(id, Value::Null),
                     json!({"id": id, "type": "event", "event": {"result": rendered, "listeners": {"all": false, "entities": [], "domains": [], "time": false}}}),
@@ -487,8 +757,7 @@ impl Session {
         let shared = self.shared.lock();
         let mut out = template.to_owned();
         for state in &shared.states {
-            let id = state["entity_id"].as_str().unwrap_or_default();
-            let value = state["state"].as_str().unwrap_or_default();
+            let (id, value) = (state.id.as_str(), state.state.as_str());
             for quote in ['\'', '"'] {
                 out = out.replace(&format!("{{{{ states({quote}{id}{quote}) }}}}"), value);
             }
@@ -515,26 +784,18 @@ impl Session {
             .or_else(|| command["service_data"]["entity_id"].as_str())
             .unwrap_or_default()
             .to_owned();
-        let mut replies = Vec::new();
-        let mut shared = self.shared.lock();
-        if let Some(state) = shared
-            .states
-            .iter_mut()
-            .find(|s| s["entity_id"] == target.as_str())
-        {
-            let old = state.clone();
-            state["state"] = json!(new_state);
-            let new = state.clone();
-            // Home Assistant delivers the state change to subscribers before the result.
-            for (sub, event_type) in &self.subscriptions {
-                if event_type.as_deref().is_none_or(|t| t == "state_changed") {
-                    replies.push(json!({"id": sub, "type": "event", "event": {
-                        "event_type": "state_changed",
-                        "data": {"entity_id": target, "old_state": old, "new_state": new},
-                        "origin": "LOCAL", "time_fired": "2026-11-22T00:00:01+00:00",
-                        "context": {"id": "01STANDIN", "parent_id": null, "user_id": null}}}));
-                }
-            }
+        let known = self.shared.lock().states.iter().any(|e| e.id == target);
+        // Home Assistant delivers the state change to subscribers before the result.
+        let mut replies: Vec<Value> = Vec::new();
+        if known {
+            self.shared
+                .lock()
+                .set(&target, new_state, None, Some("standin-user"));
+            replies.extend(
+                self.pending_events()
+                    .iter()
+                    .filter_map(|e| serde_json::from_str(e).ok()),
+            );
         }
         let mut body = Map::new();
         body.insert(

@@ -10,6 +10,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod extension;
+mod ha_states;
 mod home_assistant;
 pub mod hostile;
 mod proxy;

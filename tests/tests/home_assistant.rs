@@ -53,8 +53,12 @@ fn warm_session_is_reused_by_the_next_client() {
     assert!(second.session_info().unwrap().reused);
     assert_eq!(ha.connections(), 1);
     assert_eq!(ha.auths(), 1);
-    // The liveness check is one Home Assistant ping.
-    assert_eq!(ha.command_log(), ["get_states", "ping", "get_config"]);
+    // No pause, no liveness check: the warm session is used at once. The first command is
+    // the request for coalesced messages.
+    assert_eq!(
+        ha.command_log(),
+        ["supported_features", "get_states", "get_config"]
+    );
 }
 
 #[test]
@@ -80,17 +84,27 @@ fn events_arriving_before_the_result_are_kept() {
     assert!(result["context"]["id"].is_string());
     // The event came before the result; it waited in the backlog.
     assert_eq!(c.pending_messages(T).unwrap(), 1);
-    let event = c.next_event(sub, T).unwrap().to_value();
+    let read = c.next_events(sub, 10, T).unwrap();
+    assert!(read.gap.is_none());
+    assert_eq!(read.events.len(), 1);
+    let event = read.events[0].to_value();
     assert_eq!(event["event_type"], "state_changed");
     assert_eq!(event["data"]["new_state"]["state"], "on");
     assert_eq!(
         c.get_state("light.kitchen", T).unwrap().to_value()["state"],
         "on"
     );
-    c.unsubscribe_events(sub, T).unwrap();
-    // No more events for an ended subscription.
-    let err = c.next_event(sub, Duration::from_millis(200)).unwrap_err();
-    assert_eq!(err.code(), gateway::codes::WEBSOCKET_TIMEOUT);
+    // Nothing more in time is an empty read, not an error.
+    let start = Instant::now();
+    let read = c.next_events(sub, 10, Duration::from_millis(200)).unwrap();
+    assert!(read.events.is_empty());
+    assert!(start.elapsed() >= Duration::from_millis(190));
+    c.unsubscribe(sub, T).unwrap();
+    // An ended subscription is unknown.
+    let err = c
+        .next_events(sub, 1, Duration::from_millis(200))
+        .unwrap_err();
+    assert_eq!(err.code(), home_assistant::codes::HA_NO_SUBSCRIPTION);
 }
 
 #[test]

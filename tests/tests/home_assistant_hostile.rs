@@ -169,12 +169,20 @@ fn sixty_four_generic_connections_do_not_starve_home_assistant() {
 #[test]
 fn an_error_answer_to_ping_is_not_alive() {
     let (ha, function) = stand_in();
+    // Its own instance, whose sessions pause after 100 ms.
+    let pausing =
+        websocket::ConnectionConfig::default().ping_interval(Some(Duration::from_millis(100)));
+    let hub = std::sync::Arc::new(home_assistant::HomeAssistant::on(
+        websocket::WebSocketCore::new(ManagerConfig::default()).with_connections(pausing),
+    ));
+    let function = function.with_home_assistant_instance(hub);
     ok(&function.handle(json!({"operation": "ha_get_states"}), &roomy()));
     ha.set_quirks(Quirks {
         ping_error: true,
         ..Quirks::default()
     });
-    // The liveness check gets an error: the session is replaced.
+    std::thread::sleep(Duration::from_millis(150));
+    // The liveness check after the pause gets an error: the session is replaced.
     let config = function.handle(json!({"operation": "ha_get_config"}), &roomy());
     assert_eq!(ok(&config)["session"]["reused"], false, "{config}");
     assert_eq!(ha.auths(), 2);

@@ -261,12 +261,12 @@ impl Connection {
     }
 
     /// The reconnect policy it was opened with.
-    pub(crate) fn reconnect_policy(&self) -> crate::Reconnect {
+    pub fn reconnect_policy(&self) -> crate::Reconnect {
         self.settings.reconnect
     }
 
     /// The bound on a liveness check: the ping timeout.
-    pub(crate) fn ping_timeout(&self) -> Duration {
+    pub fn ping_timeout(&self) -> Duration {
         self.settings.ping_timeout
     }
 
