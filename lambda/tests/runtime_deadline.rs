@@ -105,3 +105,38 @@ fn a_stall_for_a_whole_25_s_budget_answers_before_the_deadline() {
         -margin
     );
 }
+
+/// A 25 s budget and a warm session that became a black hole while the container was
+/// frozen (the socket open, nothing coming back): the next invocation's liveness check is
+/// cut to half the time left, finds it dead, and a new session answers — before the
+/// deadline, with the default 20 s ping timeout.
+#[test]
+fn a_black_hole_after_a_pause_is_replaced_within_a_25_s_budget() {
+    let ha = HaStandIn::start(TOKEN).expect("stand-in");
+    let budget = Duration::from_secs(25);
+    let url = ha.base_url();
+    let mut runtime = Runtime::start(
+        &[
+            ("HA_URL", &url),
+            ("HA_TOKEN", TOKEN),
+            ("WS_PING_INTERVAL", "1"),
+        ],
+        budget,
+        None,
+    );
+    let (warm, _) = runtime.invoke(&json!({"operation": "ha_get_states"}));
+    assert_eq!(warm["success"], true, "{warm}");
+
+    ha.black_hole();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (answer, margin) = runtime.invoke(&json!({"operation": "ha_get_config", "timeout": 60}));
+    eprintln!("25 s budget, black hole after a pause: answered {margin} ms before the deadline");
+    assert_eq!(answer["success"], true, "{answer}");
+    assert_eq!(answer["data"]["session"]["reused"], false, "{answer}");
+    // The check waited half of the 24.5 s the call had, not its 20 s ping timeout.
+    assert!(
+        (10_000..14_000).contains(&margin),
+        "answered {margin} ms before the deadline"
+    );
+    assert_eq!(ha.connections(), 2);
+}

@@ -128,6 +128,22 @@ fn benches(c: &mut Criterion) {
             criterion::BatchSize::PerIteration,
         )
     });
+    group.bench_function("after_restart", |b| {
+        // Home Assistant restarts between invocations (set-up, not timed); the timed call
+        // finds its warm session gone, reconnects (TLS, auth) and runs its command.
+        home_assistant::HaClient::new(config.clone(), None)
+            .unwrap()
+            .get_config(T)
+            .unwrap();
+        b.iter_batched(
+            || ha.restart(),
+            |()| {
+                let client = home_assistant::HaClient::new(config.clone(), None).unwrap();
+                client.get_config(T).unwrap()
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
     group.finish();
 }
 

@@ -385,7 +385,7 @@ fn main() -> Result<(), String> {
         Some(1.3),
     ));
 
-    let pairs: [CriterionPair; 5] = [
+    let pairs: [CriterionPair; 6] = [
         (
             "gateway request cycle (connect, send, receive, close)",
             "request",
@@ -430,6 +430,15 @@ fn main() -> Result<(), String> {
             "cold",
             "≤ 0.2 (≥ 5× faster)",
             Some(0.2),
+        ),
+        (
+            "Home Assistant command after a restart (session found gone, reconnect + TLS + auth + command) vs cold, wss://",
+            "home_assistant",
+            "after_restart",
+            "home_assistant",
+            "cold",
+            "≤ 1.2",
+            Some(1.2),
         ),
     ];
     for (what, g1, f1, g2, f2, target, limit) in pairs {

@@ -321,3 +321,29 @@ fn coalesced_frames_are_read_and_refusal_means_none() {
     assert_eq!(c.next_events(sub, 10, T).unwrap().events.len(), 1);
     assert_eq!(c.session_status(T).unwrap().coalescing, Some(false));
 }
+
+#[test]
+fn a_token_reflected_into_events_never_reaches_a_read() {
+    let ha = HaStandIn::start(TOKEN).unwrap();
+    ha.set_quirks(Quirks {
+        reflect_token_everywhere: true,
+        ..Quirks::default()
+    });
+    let hub = instance(Duration::from_secs(20), Duration::from_secs(20));
+    let c = client(&hub, &ha);
+    let events = c.subscribe_events(Some("state_changed"), T).unwrap();
+    let entities = c.subscribe_entities(None, T).unwrap();
+    let call = ServiceCall::new("light", "turn_on").target(json!({"entity_id": "light.kitchen"}));
+    let _ = c.call_service(&call, T);
+    let mut shown = String::new();
+    for sub in [events, entities] {
+        let read = c.next_events(sub, 100, T).unwrap();
+        assert!(!read.events.is_empty());
+        for event in &read.events {
+            shown.push_str(event.as_str());
+        }
+    }
+    shown.push_str(&format!("{:?}", c.entity_states(entities, T).unwrap()));
+    assert!(shown.contains("echo"), "the stand-in reflected: {shown}");
+    assert!(!shown.contains(TOKEN), "{shown}");
+}
