@@ -39,8 +39,10 @@ enum HaSource {
 pub struct Function {
     gateway: Gateway,
     home_assistant: HaSource,
-    /// The Home Assistant instance (sessions, subscriptions, limits) the operations use.
-    hub: Arc<HomeAssistant>,
+    /// The Home Assistant instance (sessions, subscriptions, limits) the operations use;
+    /// `None`: the per-process one, made on the first Home Assistant operation (a cold
+    /// start that runs none does not pay for it).
+    hub: Option<Arc<HomeAssistant>>,
 }
 
 impl Function {
@@ -56,7 +58,7 @@ impl Function {
         Function {
             gateway: gateway.with_answer_limit(LAMBDA_RESPONSE_LIMIT),
             home_assistant: HaSource::Environment,
-            hub: Arc::clone(HomeAssistant::global()),
+            hub: None,
         }
     }
 
@@ -78,7 +80,7 @@ impl Function {
     /// let function = lambda::Function::from_env().with_home_assistant_instance(mine);
     /// ```
     pub fn with_home_assistant_instance(mut self, hub: Arc<HomeAssistant>) -> Function {
-        self.hub = hub;
+        self.hub = Some(hub);
         self
     }
 
@@ -243,7 +245,8 @@ impl Function {
         // What reading the token took comes off the operation's time.
         let timeout = timeout.cut_to(deadline.left());
         let operation = HaOperation::from_named_event(operation, event).map_err(Failure::from)?;
-        let client = HaClient::on(Arc::clone(&self.hub), config, cid.clone());
+        let hub = self.hub.as_ref().unwrap_or_else(|| HomeAssistant::global());
+        let client = HaClient::on(Arc::clone(hub), config, cid.clone());
         let result = match operation {
             HaOperation::Command(p) => client.command(Value::Object(p.command), timeout),
             HaOperation::GetStates => client.get_states(timeout),
