@@ -1,14 +1,27 @@
 //! The server half's public face, beside the client's under `gateway/`: the `ws_*`
-//! functions (`ws_store_connection`, `ws_send_message`, `ws_broadcast_to_room`, ...) and the
-//! same envelope as the client's, from the ground floor. Laid out now, filled by the API
-//! Gateway issues; it depends on neither `websocket`, `interface` nor the client `gateway`.
+//! functions over the connection store, a router of API Gateway's WebSocket routes with
+//! `on_connect` / `on_disconnect` hooks, and the built-in app. The same envelope as the
+//! client's, from the ground floor; it depends on neither `websocket`, `interface` nor the
+//! client `gateway`.
 //!
 //! ```
 //! use server_gateway::{Envelope, ErrorCode, Failure};
-//! let envelope = Envelope::failure(&Failure::new(ErrorCode::new("NOT_BUILT"), "Not yet."));
-//! assert_eq!(envelope.error_code().map(ErrorCode::as_str), Some("NOT_BUILT"));
+//! let envelope = Envelope::failure(&Failure::new(ErrorCode::new("APIGW_NO_CONNECTION"), "No live connection."));
+//! assert_eq!(envelope.error_code().map(ErrorCode::as_str), Some("APIGW_NO_CONNECTION"));
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod api;
+pub mod app;
+mod identity;
+mod router;
+
+pub use api::*;
+pub use apigateway::{
+    codes, Answer, Connection, ConnectionUpdate, Error, EventKind, Member, NewConnection, Result,
+    Store, StoreSettings, StoreStats, TableSpec, WsEvent,
+};
 pub use contract::{Envelope, ErrorCode, Failure};
+pub use identity::Identity;
+pub use router::{handler, Context, Handler, Hook, Router};
 pub use server_interface::SCOPE;

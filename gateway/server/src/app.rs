@@ -1,0 +1,97 @@
+//! The built-in app (route selection `$request.body.type`): ping, hello, rooms, stats. Its
+//! answers go back as the route's response body (two-way routes); a message it cannot read
+//! gets an error frame, and the connection stays.
+
+use apigateway::{Answer, Error, Store};
+use serde_json::json;
+use server_interface::{error_frame, frame, rfc3339, AppRequest};
+
+use crate::router::{handler, Context, Router};
+
+/// The message types the app serves, each also a route key.
+pub const MESSAGE_TYPES: [&str; 5] = [
+    "ping",
+    "hello",
+    "subscribe_room",
+    "unsubscribe_room",
+    "get_stats",
+];
+
+/// The app's router over `store`: every message type as a route, and `$default` for
+/// anything else (the same handler reads the body's `type` either way, so an API that
+/// routes everything to `$default` works too).
+///
+/// ```no_run
+/// # async fn demo(store: apigateway::Store) {
+/// let router = server_gateway::app::router(store);
+/// # }
+/// ```
+pub fn router(store: Store) -> Router {
+    let mut router = Router::new(store).default_route(handler(answer));
+    for kind in MESSAGE_TYPES {
+        router = router.route(kind, handler(answer));
+    }
+    router
+}
+
+/// The answer to one message of the app.
+pub async fn answer(ctx: Context) -> Answer {
+    let store = &ctx.store;
+    let id = ctx.event.connection_id().to_owned();
+    let _ = store.count_messages(1, 0).await;
+    let body = match (ctx.event.is_binary(), ctx.event.body()) {
+        (true, _) => Err((
+            "Binary messages are not served.".to_owned(),
+            "INVALID_MESSAGE",
+        )),
+        (false, None) => Err(("The message is empty.".to_owned(), "INVALID_MESSAGE")),
+        (false, Some(text)) => AppRequest::parse(text).map_err(|e| (e, "INVALID_MESSAGE")),
+    };
+    let reply = match body {
+        Err((sentence, code)) => error_frame(&sentence, code),
+        Ok(request) => {
+            let _ = store
+                .update_connection(
+                    &id,
+                    &apigateway::ConnectionUpdate {
+                        metadata: None,
+                        last_activity: Some(ctx.event.request_time_ms()),
+                    },
+                )
+                .await;
+            reply(store, &id, request).await
+        }
+    };
+    let _ = store.count_messages(0, 1).await;
+    Answer::ok().with_body(reply)
+}
+
+async fn reply(store: &Store, id: &str, request: AppRequest) -> String {
+    let failed = |e: Error| error_frame(&e.to_string(), e.code().as_str());
+    match request {
+        AppRequest::Ping => frame("pong", json!({"timestamp": rfc3339(None)})),
+        AppRequest::Hello => frame(
+            "connection",
+            json!({"status": "connected", "client_id": id, "timestamp": rfc3339(None)}),
+        ),
+        AppRequest::SubscribeRoom(room) => match store.join_room(id, room.as_str()).await {
+            Ok(_) => frame("room_subscribed", json!({"room_id": room.as_str()})),
+            Err(e) => failed(e),
+        },
+        AppRequest::UnsubscribeRoom(room) => match store.leave_room(id, room.as_str()).await {
+            Ok(_) => frame("room_unsubscribed", json!({"room_id": room.as_str()})),
+            Err(e) => failed(e),
+        },
+        AppRequest::GetStats => match store.stats().await {
+            Ok(stats) => frame(
+                "stats",
+                json!({"connected_clients": stats.connected_clients,
+                       "total_connections": stats.total_connections,
+                       "messages_sent": stats.messages_sent,
+                       "messages_received": stats.messages_received,
+                       "last_activity": if stats.last_activity > 0 { Some(rfc3339(Some(stats.last_activity))) } else { None }}),
+            ),
+            Err(e) => failed(e),
+        },
+    }
+}

@@ -1,0 +1,119 @@
+//! The built-in app's messages: every frame is JSON with a `type`, a `data` object and a
+//! `timestamp` (RFC 3339, UTC).
+
+use serde_json::{json, Value};
+
+use crate::time::rfc3339;
+
+/// Longest room id, in characters.
+const MAX_ROOM_LEN: usize = 128;
+
+/// A room's id: a string, or an integer (the design's own clients send `1`), kept as a
+/// string.
+///
+/// ```
+/// use server_interface::RoomId;
+/// assert_eq!(RoomId::from_json(&serde_json::json!(7)).unwrap().as_str(), "7");
+/// assert!(RoomId::from_json(&serde_json::json!(1.5)).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoomId(String);
+
+impl RoomId {
+    /// A room id from text: 1 to 128 characters, no control characters.
+    pub fn new(id: &str) -> Result<RoomId, String> {
+        if id.is_empty() || id.chars().count() > MAX_ROOM_LEN || id.chars().any(char::is_control) {
+            return Err(format!(
+                "room_id must be 1 to {MAX_ROOM_LEN} characters without control characters"
+            ));
+        }
+        Ok(RoomId(id.to_owned()))
+    }
+
+    /// A room id from JSON: a string or an integer.
+    pub fn from_json(value: &Value) -> Result<RoomId, String> {
+        match value {
+            Value::String(s) => RoomId::new(s),
+            Value::Number(n) if n.is_i64() || n.is_u64() => RoomId::new(&n.to_string()),
+            _ => Err("room_id must be a string or an integer".to_owned()),
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a client asks the built-in app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppRequest {
+    /// `ping` → `pong`.
+    Ping,
+    /// `hello` → the welcome (`connection`).
+    Hello,
+    /// `subscribe_room` → `room_subscribed`.
+    SubscribeRoom(RoomId),
+    /// `unsubscribe_room` → `room_unsubscribed`.
+    UnsubscribeRoom(RoomId),
+    /// `get_stats` → `stats`.
+    GetStats,
+}
+
+impl AppRequest {
+    /// Reads a frame: JSON with a string `type` and, when given, an object `data`. What is
+    /// wrong is a sentence for the error frame.
+    pub fn parse(body: &str) -> Result<AppRequest, String> {
+        let value: Value =
+            serde_json::from_str(body).map_err(|_| "The message is not JSON.".to_owned())?;
+        let Some(kind) = value.get("type").and_then(Value::as_str) else {
+            return Err("The message needs a string 'type'.".to_owned());
+        };
+        let data = match value.get("data") {
+            None | Some(Value::Null) => Value::Object(Default::default()),
+            Some(d @ Value::Object(_)) => d.clone(),
+            Some(_) => return Err("The message's 'data' must be an object.".to_owned()),
+        };
+        let room = || {
+            data.get("room_id")
+                .ok_or_else(|| "The message needs data.room_id.".to_owned())
+                .and_then(|r| RoomId::from_json(r).map_err(|e| format!("Invalid {e}.")))
+        };
+        match kind {
+            "ping" => Ok(AppRequest::Ping),
+            "hello" => Ok(AppRequest::Hello),
+            "subscribe_room" => Ok(AppRequest::SubscribeRoom(room()?)),
+            "unsubscribe_room" => Ok(AppRequest::UnsubscribeRoom(room()?)),
+            "get_stats" => Ok(AppRequest::GetStats),
+            other => Err(format!(
+                "Unknown message type '{}'.",
+                other
+                    .chars()
+                    .flat_map(char::escape_debug)
+                    .take(64)
+                    .collect::<String>()
+            )),
+        }
+    }
+}
+
+/// A frame: `{"type": kind, "data": data, "timestamp": now}`.
+///
+/// ```
+/// let f: serde_json::Value = serde_json::from_str(&server_interface::frame("pong", serde_json::json!({}))).unwrap();
+/// assert_eq!(f["type"], "pong");
+/// assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
+/// ```
+pub fn frame(kind: &str, data: Value) -> String {
+    json!({"type": kind, "data": data, "timestamp": rfc3339(None)}).to_string()
+}
+
+/// An error frame: `{"type": "error", "data": {"error": sentence, "error_code": code}, ...}`.
+///
+/// ```
+/// let f: serde_json::Value = serde_json::from_str(&server_interface::error_frame("Bad.", "INVALID_MESSAGE")).unwrap();
+/// assert_eq!(f["data"]["error_code"], "INVALID_MESSAGE");
+/// ```
+pub fn error_frame(error: &str, code: &str) -> String {
+    frame("error", json!({"error": error, "error_code": code}))
+}
