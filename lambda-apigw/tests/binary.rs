@@ -16,6 +16,16 @@ fn fixture(name: &str) -> Value {
 }
 
 fn invoke(db: &local_dynamo::LocalDynamo, table: &str, event: &Value) -> (i32, Value) {
+    let (code, answer, _) = invoke_with(db, table, event, &[]);
+    (code, answer)
+}
+
+fn invoke_with(
+    db: &local_dynamo::LocalDynamo,
+    table: &str,
+    event: &Value,
+    env: &[(&str, &str)],
+) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_lambda-apigw"))
         .arg("invoke")
         .arg(event.to_string())
@@ -29,16 +39,42 @@ fn invoke(db: &local_dynamo::LocalDynamo, table: &str, event: &Value) -> (i32, V
         .env("APIGW_TABLE", table)
         .env("APIGW_CREATE_TABLE", "true")
         .env("APIGW_DEV_IDENTITY", "true")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let answer = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-        panic!(
-            "not JSON: {stdout} {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), answer)
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let answer = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("not JSON: {stdout} {stderr}"));
+    (out.status.code().unwrap_or(-1), answer, stderr)
+}
+
+#[test]
+fn debug_and_timing_lines_carry_the_request_id() {
+    let db = local_dynamo::LocalDynamo::embedded().unwrap();
+    let table = format!("dbg{}", fastrand::u32(..));
+    let switches = [
+        ("DEBUG_MODE", "true"),
+        ("APIGW_DEBUG_MODE", "true"),
+        ("APIGW_DEBUG_TIMING", "true"),
+    ];
+    let (code, _, lines) = invoke_with(&db, &table, &fixture("connect"), &switches);
+    assert_eq!(code, 0, "{lines}");
+    let tagged = "[CJZxdGZ2joEFQ8A=] [APIGW-";
+    for wanted in [
+        "[APIGW-DEBUG] Event (route_key=$connect, connection_id=CJZxdeRljoECIhw=",
+        "[APIGW-DEBUG] Stored connection (connection_id=CJZxdeRljoECIhw=",
+        "[APIGW-TIMING] store_connection:",
+        "[APIGW-TIMING] route:",
+    ] {
+        assert!(lines.contains(wanted), "{wanted} missing: {lines}");
+    }
+    for line in lines.lines().filter(|l| l.contains("[APIGW-")) {
+        assert!(line.starts_with(tagged), "{line}");
+    }
+    // Off by default: nothing.
+    let (_, _, quiet) = invoke_with(&db, &table, &fixture("disconnect"), &[]);
+    assert!(!quiet.contains("[APIGW-"), "{quiet}");
 }
 
 #[test]

@@ -148,8 +148,17 @@ impl Router {
         }
     }
 
-    /// Answers one event.
+    /// Answers one event; its lines carry the event's `requestId` as their correlation id
+    /// (a new one when it has none that fits), across every `.await`.
     pub async fn handle(&self, event: WsEvent) -> Answer {
+        use tracing::Instrument;
+        let cid = debug::CorrelationId::parse(event.request_id())
+            .unwrap_or_else(|_| debug::CorrelationId::generate());
+        let span = cid.span();
+        self.dispatch(event).instrument(span).await
+    }
+
+    async fn dispatch(&self, event: WsEvent) -> Answer {
         let timer = Timer::start(&SCOPE, "route");
         debug_line!(
             SCOPE,
