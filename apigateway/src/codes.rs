@@ -13,11 +13,13 @@ pub const APIGW_NO_CONNECTION: ErrorCode = ErrorCode::new("APIGW_NO_CONNECTION")
 pub const APIGW_LIMIT_EXCEEDED: ErrorCode = ErrorCode::new("APIGW_LIMIT_EXCEEDED");
 /// DynamoDB refused or failed a request (throttled, unreachable, a missing table).
 pub const APIGW_STORE_FAILED: ErrorCode = ErrorCode::new("APIGW_STORE_FAILED");
+/// The app was asked to send to other connections but has no Management API.
+pub const APIGW_NOT_CONFIGURED: ErrorCode = ErrorCode::new("APIGW_NOT_CONFIGURED");
 
 /// Every code this crate declares.
 ///
 /// ```
-/// assert_eq!(apigateway::codes::ALL.len(), 5);
+/// assert_eq!(apigateway::codes::ALL.len(), 6);
 /// ```
 pub const ALL: &[ErrorCode] = &[
     APIGW_EVENT_INVALID,
@@ -25,4 +27,5 @@ pub const ALL: &[ErrorCode] = &[
     APIGW_NO_CONNECTION,
     APIGW_LIMIT_EXCEEDED,
     APIGW_STORE_FAILED,
+    APIGW_NOT_CONFIGURED,
 ];

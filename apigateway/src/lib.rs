@@ -13,17 +13,22 @@ mod answer;
 pub mod codes;
 mod error;
 mod event;
+mod push;
 mod store;
 
 pub use answer::Answer;
 pub use error::{Error, Result};
 pub use event::{EventKind, WsEvent, MAX_CONNECTION_ID_LEN};
-pub use store::Member;
+pub use push::{
+    management_endpoint, Audience, BroadcastReport, Management, Outcome, RetryRule,
+    DEFAULT_CONCURRENCY, ENDPOINT_VARIABLE,
+};
 pub use store::{
     timeouts, Connection, ConnectionUpdate, NewConnection, Store, StoreSettings, StoreStats,
     TableSpec, DEFAULT_PAGE_SIZE, DEFAULT_TABLE, DEFAULT_TTL, INDEX_BY_ACTIVITY, INDEX_BY_ROOM,
     INDEX_BY_USER, MAX_ID_LEN, MAX_METADATA_BYTES, MAX_ROOMS_PER_CONNECTION, SHARDS,
 };
+pub use store::{IdPages, Member};
 
 /// The server half's debug switches: `APIGW_DEBUG_MODE`, `APIGW_DEBUG_TIMING`.
 pub static SCOPE: debug::Scope = debug::Scope::new("APIGW");

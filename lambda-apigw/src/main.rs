@@ -55,7 +55,8 @@ async fn router() -> Result<server_gateway::Router, String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    Ok(server_gateway::app::router(store))
+    let management = apigateway::Management::from_env(store.clone()).await;
+    Ok(server_gateway::app::router_with(store, management))
 }
 
 async fn run() -> ExitCode {
@@ -67,7 +68,14 @@ async fn run() -> ExitCode {
         }
     };
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let router = router.clone();
+        // The answer comes back 500 ms before the invocation's deadline.
+        let left = event
+            .context
+            .deadline()
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(std::time::Duration::from_millis(500));
+        let router = router.until(std::time::Instant::now() + left);
         async move {
             let answer = router.handle_value(event.payload).await;
             Ok::<Value, lambda_runtime::Error>(

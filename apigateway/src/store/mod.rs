@@ -11,6 +11,8 @@
 mod connections;
 mod counters;
 mod items;
+mod pages;
+pub use pages::IdPages;
 mod rooms;
 pub use rooms::Member;
 mod schema;

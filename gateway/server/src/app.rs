@@ -2,20 +2,31 @@
 //! answers go back as the route's response body (two-way routes); a message it cannot read
 //! gets an error frame, and the connection stays.
 
-use apigateway::{Answer, Error, Store};
+use std::time::{Duration, Instant};
+
+use apigateway::{
+    management_endpoint, Answer, Audience, BroadcastReport, Error, Management, Store, WsEvent,
+};
 use serde_json::json;
 use server_interface::{error_frame, frame, rfc3339, AppRequest};
 
 use crate::router::{handler, Context, Router};
 
 /// The message types the app serves, each also a route key.
-pub const MESSAGE_TYPES: [&str; 5] = [
+pub const MESSAGE_TYPES: [&str; 8] = [
     "ping",
     "hello",
     "subscribe_room",
     "unsubscribe_room",
     "get_stats",
+    "room_message",
+    "direct_message",
+    "broadcast",
 ];
+
+/// Longest a message route spends sending to others (API Gateway's integration timeout
+/// is 29 s; the invocation's own deadline cuts it further).
+pub const SEND_BUDGET: Duration = Duration::from_secs(20);
 
 /// The app's router over `store`: every message type as a route, and `$default` for
 /// anything else (the same handler reads the body's `type` either way, so an API that
@@ -28,6 +39,18 @@ pub const MESSAGE_TYPES: [&str; 5] = [
 /// ```
 pub fn router(store: Store) -> Router {
     let mut router = Router::new(store).default_route(handler(answer));
+    for kind in MESSAGE_TYPES {
+        router = router.route(kind, handler(answer));
+    }
+    router
+}
+
+/// The app's router with a Management API to send to others through (`room_message`,
+/// `direct_message`, `broadcast`).
+pub fn router_with(store: Store, management: Management) -> Router {
+    let mut router = Router::new(store)
+        .with_management(management)
+        .default_route(handler(answer));
     for kind in MESSAGE_TYPES {
         router = router.route(kind, handler(answer));
     }
@@ -59,16 +82,79 @@ pub async fn answer(ctx: Context) -> Answer {
                     },
                 )
                 .await;
-            reply(store, &id, request).await
+            reply(&ctx, store, &id, request).await
         }
     };
     let _ = store.count_messages(0, 1).await;
     Answer::ok().with_body(reply)
 }
 
-async fn reply(store: &Store, id: &str, request: AppRequest) -> String {
+/// Sends `message` as a frame of `kind` to `audience`, the sender excluded; the counts frame.
+async fn pass_on(ctx: &Context, kind: &str, audience: Audience, data: serde_json::Value) -> String {
+    let Some(management) = &ctx.management else {
+        return error_frame(
+            "This app cannot send to other connections.",
+            apigateway::codes::APIGW_NOT_CONFIGURED.as_str(),
+        );
+    };
+    let endpoint = match endpoint_of(&ctx.event) {
+        Ok(e) => e,
+        Err(e) => return error_frame(&e.to_string(), e.code().as_str()),
+    };
+    let budget = Instant::now() + SEND_BUDGET;
+    let deadline = ctx.deadline.map_or(budget, |d| d.min(budget));
+    let text = frame(kind, data);
+    match management
+        .broadcast_except(
+            &endpoint,
+            audience,
+            Some(ctx.event.connection_id()),
+            text.as_bytes(),
+            apigateway::DEFAULT_CONCURRENCY,
+            deadline,
+        )
+        .await
+    {
+        Ok(report) => {
+            let _ = ctx.store.count_messages(0, report.delivered as i64).await;
+            frame(&format!("{kind}_sent"), counts(&report))
+        }
+        Err(e) => error_frame(&e.to_string(), e.code().as_str()),
+    }
+}
+
+fn counts(report: &BroadcastReport) -> serde_json::Value {
+    json!({"delivered": report.delivered, "gone": report.gone, "failed": report.failed,
+           "unknown": report.unknown, "not_attempted": report.not_attempted})
+}
+
+/// The Management API's endpoint for the event's API, by the one rule.
+fn endpoint_of(event: &WsEvent) -> apigateway::Result<String> {
+    let (domain, stage, api) = event.api();
+    management_endpoint(|name| std::env::var(name).ok(), domain, stage, api)
+}
+
+async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> String {
     let failed = |e: Error| error_frame(&e.to_string(), e.code().as_str());
     match request {
+        AppRequest::RoomMessage { room, message } => {
+            let data = json!({"room_id": room.as_str(), "from": id, "user_id": ctx.user_id, "message": message});
+            pass_on(
+                ctx,
+                "room_message",
+                Audience::Room(room.as_str().to_owned()),
+                data,
+            )
+            .await
+        }
+        AppRequest::DirectMessage { user_id, message } => {
+            let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
+            pass_on(ctx, "direct_message", Audience::Users(vec![user_id]), data).await
+        }
+        AppRequest::Broadcast { message } => {
+            let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
+            pass_on(ctx, "broadcast", Audience::All, data).await
+        }
         AppRequest::Ping => frame("pong", json!({"timestamp": rfc3339(None)})),
         AppRequest::Hello => frame(
             "connection",

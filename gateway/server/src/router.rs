@@ -23,6 +23,10 @@ pub struct Context {
     pub store: Store,
     /// The connection's user, when known (`$connect`: as the identity rule found it).
     pub user_id: Option<String>,
+    /// The Management API, when the router has one (to send to other connections).
+    pub management: Option<apigateway::Management>,
+    /// When the answer must be back (the invocation's deadline, less a margin), if known.
+    pub deadline: Option<std::time::Instant>,
 }
 
 type Future_<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -62,6 +66,8 @@ where
 #[derive(Clone)]
 pub struct Router {
     store: Store,
+    management: Option<apigateway::Management>,
+    deadline: Option<std::time::Instant>,
     identity: Identity,
     routes: HashMap<String, Handler>,
     default: Option<Handler>,
@@ -88,12 +94,27 @@ impl Router {
     pub fn new(store: Store) -> Router {
         Router {
             store,
+            management: None,
+            deadline: None,
             identity: Identity::from_env(),
             routes: HashMap::new(),
             default: None,
             on_connect: None,
             on_disconnect: None,
         }
+    }
+
+    /// With a Management API for handlers to send through.
+    pub fn with_management(mut self, management: apigateway::Management) -> Router {
+        self.management = Some(management);
+        self
+    }
+
+    /// This router for one invocation that must answer before `deadline`.
+    pub fn until(&self, deadline: std::time::Instant) -> Router {
+        let mut router = self.clone();
+        router.deadline = Some(deadline);
+        router
     }
 
     /// With another identity rule.
@@ -182,6 +203,8 @@ impl Router {
             event,
             store: self.store.clone(),
             user_id,
+            management: self.management.clone(),
+            deadline: self.deadline,
         }
     }
 

@@ -58,6 +58,25 @@ pub enum AppRequest {
     UnsubscribeRoom(RoomId),
     /// `get_stats` → `stats`.
     GetStats,
+    /// `room_message` → the room's other members get it; the sender gets the counts.
+    RoomMessage {
+        /// The room.
+        room: RoomId,
+        /// What to pass on (any JSON).
+        message: Value,
+    },
+    /// `direct_message` → a user's connections get it; the sender gets the counts.
+    DirectMessage {
+        /// The user.
+        user_id: String,
+        /// What to pass on.
+        message: Value,
+    },
+    /// `broadcast` → every other connection gets it; the sender gets the counts.
+    Broadcast {
+        /// What to pass on.
+        message: Value,
+    },
 }
 
 impl AppRequest {
@@ -85,6 +104,28 @@ impl AppRequest {
             "subscribe_room" => Ok(AppRequest::SubscribeRoom(room()?)),
             "unsubscribe_room" => Ok(AppRequest::UnsubscribeRoom(room()?)),
             "get_stats" => Ok(AppRequest::GetStats),
+            "room_message" => Ok(AppRequest::RoomMessage {
+                room: room()?,
+                message: message(&data)?,
+            }),
+            "direct_message" => {
+                let user = data
+                    .get("user_id")
+                    .and_then(Value::as_str)
+                    .filter(|u| {
+                        !u.is_empty()
+                            && u.chars().count() <= 128
+                            && !u.chars().any(char::is_control)
+                    })
+                    .ok_or_else(|| "The message needs data.user_id, a user id.".to_owned())?;
+                Ok(AppRequest::DirectMessage {
+                    user_id: user.to_owned(),
+                    message: message(&data)?,
+                })
+            }
+            "broadcast" => Ok(AppRequest::Broadcast {
+                message: message(&data)?,
+            }),
             other => Err(format!(
                 "Unknown message type '{}'.",
                 other
@@ -94,6 +135,13 @@ impl AppRequest {
                     .collect::<String>()
             )),
         }
+    }
+}
+
+fn message(data: &Value) -> Result<Value, String> {
+    match data.get("message") {
+        None | Some(Value::Null) => Err("The message needs data.message.".to_owned()),
+        Some(m) => Ok(m.clone()),
     }
 }
 
