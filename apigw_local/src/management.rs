@@ -223,17 +223,10 @@ fn gone() -> Response {
 
 /// ISO 8601 in UTC, as API Gateway writes `connectedAt` and `lastActiveAt`.
 fn iso(at: SystemTime) -> String {
-    let at = time::OffsetDateTime::from(at);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    )
+    let ms = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    server_interface::rfc3339(Some(ms))
 }
 
 async fn no_stage() -> Response {
