@@ -459,6 +459,11 @@ fn main() -> Result<(), String> {
         }
     }
 
+    match broadcast_rows(&root) {
+        Ok(mut more) => rows.append(&mut more),
+        Err(e) => eprintln!("bench_report: broadcast rows left out: {e}"),
+    }
+
     let mut table = String::from(
         "| measurement | this project | raw | ratio | target | met |\n|---|---|---|---|---|---|\n",
     );
@@ -511,4 +516,145 @@ fn main() -> Result<(), String> {
         std::fs::write(&doc_path, new).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The broadcast benchmark's other process: the embedded DynamoDB with `n` stored
+/// connections and the local Management API; its URLs and table.
+struct World {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    urls: [String; 3],
+}
+
+impl World {
+    fn start(root: &Path, n: usize, delay_ms: u64) -> Result<World, String> {
+        use std::io::BufRead;
+        let bin = root.join("target/release/examples/broadcast_world");
+        let mut child = Command::new(&bin)
+            .arg(n.to_string())
+            .arg(delay_ms.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let mut stdout = std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?);
+        let mut line = String::new();
+        stdout.read_line(&mut line).map_err(|e| e.to_string())?;
+        let v: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| format!("{e}: {line}"))?;
+        let get = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        Ok(World {
+            child,
+            stdin,
+            stdout,
+            urls: [get("dynamodb"), get("management"), get("table")],
+        })
+    }
+
+    fn set_delay(&mut self, ms: u64) -> Result<(), String> {
+        use std::io::{BufRead, Write};
+        writeln!(self.stdin, "delay {ms}").map_err(|e| e.to_string())?;
+        let mut ok = String::new();
+        self.stdout.read_line(&mut ok).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// One broadcast from its own process: (seconds, delivered, peak RSS in KiB).
+    fn broadcast(
+        &self,
+        root: &Path,
+        concurrency: usize,
+        sample: Option<usize>,
+    ) -> Result<(f64, u64, f64), String> {
+        let bin = root.join("target/release/examples/broadcast_run");
+        let mut cmd = Command::new("/usr/bin/time");
+        cmd.arg("-f")
+            .arg("%M")
+            .arg(&bin)
+            .args(&self.urls)
+            .arg(concurrency.to_string());
+        if let Some(n) = sample {
+            cmd.arg(n.to_string());
+        }
+        let out = cmd.output().map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let rss = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<f64>().ok())
+            .unwrap_or(f64::NAN);
+        Ok((
+            v["seconds"].as_f64().unwrap_or(f64::NAN),
+            v["delivered"].as_u64().unwrap_or(0),
+            rss,
+        ))
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Broadcast through the local Management API: 64 in flight against the sequential loop,
+/// the broadcasting process's peak RSS, 100,000 connections, and the rate with no delay.
+fn broadcast_rows(root: &Path) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    let secs = |s: f64| format!("{s:.2} s");
+    let mut world = World::start(root, 10_000, 20)?;
+    let (t64, delivered, rss) = world.broadcast(root, 64, None)?;
+    if delivered != 10_000 {
+        return Err(format!("10,000-connection broadcast delivered {delivered}"));
+    }
+    let (t1, _, _) = world.broadcast(root, 1, Some(1_000))?;
+    let sequential = t1 * 10.0;
+    let mut row = ratio_row(
+        "broadcast to 10,000 connections, 20 ms per call: 64 in flight vs a sequential loop (1,000-connection sample × 10)",
+        t64,
+        sequential,
+        secs,
+        "≤ 0.025 (≥ 40× faster)",
+        Some(0.025),
+    );
+    row.ours = format!("{} ({:.0}×)", secs(t64), sequential / t64);
+    rows.push(row);
+    let rss_mib = rss / 1024.0;
+    rows.push(Row {
+        what: "peak RSS of the broadcasting process, 10,000 connections (store and endpoint in another process)".into(),
+        ours: format!("{rss_mib:.1} MiB"),
+        raw: "64 MiB (the budget)".into(),
+        ratio: rss_mib / 64.0,
+        target: "≤ 1.0 (≤ 64 MiB)",
+        met: Some(rss_mib <= 64.0),
+    });
+    world.set_delay(0)?;
+    let (t0, delivered0, _) = world.broadcast(root, 64, None)?;
+    rows.push(Row {
+        what: "messages per second, no delay, 64 in flight (the CPU cost of signing and sending; endpoint on the same 2 cores)".into(),
+        ours: format!("{:.0} /s", delivered0 as f64 / t0),
+        raw: "—".into(),
+        ratio: f64::NAN,
+        target: "—",
+        met: None,
+    });
+    drop(world);
+    let big = World::start(root, 100_000, 20)?;
+    let (t100k, delivered100k, _) = big.broadcast(root, 64, None)?;
+    let (rate_small, rate_big) = (10_000.0 / t64, delivered100k as f64 / t100k);
+    rows.push(Row {
+        what:
+            "broadcast to 100,000 connections, 20 ms per call, 64 in flight: throughput vs 10,000"
+                .into(),
+        ours: format!("{rate_big:.0} /s ({})", secs(t100k)),
+        raw: format!("{rate_small:.0} /s"),
+        ratio: rate_big / rate_small,
+        target: "≥ 0.9 (holds)",
+        met: Some(delivered100k == 100_000 && rate_big / rate_small >= 0.9),
+    });
+    Ok(rows)
 }
