@@ -14,14 +14,17 @@
 mod api;
 pub mod app;
 mod identity;
+mod push_api;
 mod router;
 
 pub use api::*;
 pub use apigateway::{
-    codes, Answer, Connection, ConnectionUpdate, Error, EventKind, Member, NewConnection, Result,
-    Store, StoreSettings, StoreStats, TableSpec, WsEvent,
+    codes, management_endpoint, Answer, Audience, BroadcastReport, Connection, ConnectionUpdate,
+    Error, EventKind, Management, Member, NewConnection, Outcome, Result, RetryRule, Store,
+    StoreSettings, StoreStats, TableSpec, WsEvent,
 };
 pub use contract::{Envelope, ErrorCode, Failure};
 pub use identity::Identity;
+pub use push_api::*;
 pub use router::{handler, Context, Handler, Hook, Router};
 pub use server_interface::SCOPE;

@@ -80,3 +80,99 @@ async fn every_ws_function_on_both_local_dynamodbs() {
         assert_eq!(ws_get_all_connections(s).await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ws_push_function_through_the_local_management_api() {
+    use std::time::Instant;
+    for db in LocalDynamo::all().unwrap() {
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::from_conf(db.config().build()),
+            StoreSettings {
+                table: format!("wp{}", fastrand::u64(..)),
+                ..StoreSettings::default()
+            },
+        );
+        store.ensure_table(TableSpec { ttl: true }).await.unwrap();
+        let api = apigw_local::ManagementApi::start("local").unwrap();
+        let sdk = aws_sdk_apigatewaymanagement::Config::builder()
+            .behavior_version(aws_sdk_apigatewaymanagement::config::BehaviorVersion::latest())
+            .region(aws_sdk_apigatewaymanagement::config::Region::new(
+                "us-east-1",
+            ))
+            .credentials_provider(aws_sdk_apigatewaymanagement::config::Credentials::new(
+                "local", "local", None, None, "tests",
+            ));
+        let m = Management::new(sdk, store.clone());
+        let url = api.url();
+        let soon = Instant::now() + Duration::from_secs(10);
+        for (id, user) in [("x1=", "fay"), ("x2=", "fay"), ("x3=", "gus")] {
+            ws_store_connection(&store, id, Some(user), Default::default(), None)
+                .await
+                .unwrap();
+            ws_join_room(&store, id, "hall").await.unwrap();
+            api.connect(id);
+        }
+        assert_eq!(
+            ws_send_message(&m, &url, "x1=", &json!({"a": 1}), soon).await,
+            Outcome::Delivered
+        );
+        assert_eq!(
+            ws_send_text(&m, &url, "x1=", "plain", soon).await,
+            Outcome::Delivered
+        );
+        assert_eq!(
+            ws_send_binary(&m, &url, "x1=", "AAEC", soon).await.unwrap(),
+            Outcome::Delivered
+        );
+        assert_eq!(
+            api.posted_to("x1="),
+            vec![br#"{"a":1}"#.to_vec(), b"plain".to_vec(), vec![0, 1, 2]]
+        );
+        let bad = ws_send_binary(&m, &url, "x1=", "not base64!", soon)
+            .await
+            .unwrap_err();
+        assert_eq!(bad.code(), contract::codes::INVALID_PARAMETER);
+        let ids = vec!["x1=".to_owned(), "x3=".to_owned()];
+        assert_eq!(
+            ws_broadcast_message(&m, &url, &ids, &json!(1), soon)
+                .await
+                .unwrap()
+                .delivered,
+            2
+        );
+        assert_eq!(
+            ws_broadcast_to_all(&m, &url, &json!(2), soon)
+                .await
+                .unwrap()
+                .delivered,
+            3
+        );
+        let fay = vec!["fay".to_owned()];
+        assert_eq!(
+            ws_broadcast_to_users(&m, &url, &fay, &json!(3), soon)
+                .await
+                .unwrap()
+                .delivered,
+            2
+        );
+        assert_eq!(
+            ws_broadcast_to_room(&m, &url, "hall", &json!(4), soon)
+                .await
+                .unwrap()
+                .delivered,
+            3
+        );
+        assert!(ws_is_connection_alive(&m, &url, "x2=").await.unwrap());
+        assert!(ws_disconnect_connection(&m, &url, "x2=").await.unwrap());
+        assert!(!ws_is_connection_alive(&m, &url, "x2=").await.unwrap());
+        assert!(ws_get_connection(&store, "x2=").await.unwrap().is_none());
+        let client = ws_get_management_client(&m, &url).await;
+        assert!(client
+            .get_connection()
+            .connection_id("x1=")
+            .send()
+            .await
+            .is_ok());
+        assert_eq!(api.posted_to("x3=").len(), 3, "{:?}", db.kind());
+    }
+}
