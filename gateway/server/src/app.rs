@@ -103,6 +103,10 @@ async fn pass_on(ctx: &Context, kind: &str, audience: Audience, data: serde_json
     };
     let budget = Instant::now() + SEND_BUDGET;
     let deadline = ctx.deadline.map_or(budget, |d| d.min(budget));
+    let concurrency = match concurrency(|name| std::env::var(name).ok()) {
+        Ok(n) => n,
+        Err(e) => return error_frame(&e, contract::codes::CONFIG_INVALID.as_str()),
+    };
     let text = frame(kind, data);
     match management
         .broadcast_except(
@@ -110,7 +114,7 @@ async fn pass_on(ctx: &Context, kind: &str, audience: Audience, data: serde_json
             audience,
             Some(ctx.event.connection_id()),
             text.as_bytes(),
-            apigateway::DEFAULT_CONCURRENCY,
+            concurrency,
             deadline,
         )
         .await
@@ -120,6 +124,29 @@ async fn pass_on(ctx: &Context, kind: &str, audience: Audience, data: serde_json
             frame(&format!("{kind}_sent"), counts(&report))
         }
         Err(e) => error_frame(&e.to_string(), e.code().as_str()),
+    }
+}
+
+/// Posts in flight for the app's messages to others: `APIGW_BROADCAST_CONCURRENCY`
+/// (1 to 1024), default 64. A malformed value is the sentence of an error frame.
+///
+/// ```
+/// use server_gateway::app::concurrency;
+/// assert_eq!(concurrency(|_| None), Ok(64));
+/// assert_eq!(concurrency(|_| Some("8".into())), Ok(8));
+/// assert!(concurrency(|_| Some("0".into())).is_err());
+/// ```
+pub fn concurrency(lookup: impl Fn(&str) -> Option<String>) -> Result<usize, String> {
+    match lookup("APIGW_BROADCAST_CONCURRENCY") {
+        None => Ok(apigateway::DEFAULT_CONCURRENCY),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1024).contains(n))
+            .ok_or_else(|| {
+                "APIGW_BROADCAST_CONCURRENCY must be a number from 1 to 1024.".to_owned()
+            }),
     }
 }
 
