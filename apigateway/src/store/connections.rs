@@ -270,36 +270,30 @@ impl Store {
     pub async fn cleanup_stale_connections(&self, max_age: Duration) -> Result<usize> {
         let timer = Timer::start(&SCOPE, "cleanup_stale_connections");
         let cut = now_ms() - max_age.as_millis() as i64;
-        let mut stale = Vec::new();
+        // One pass over the activity index: stale (idle past the cut), expired (past the
+        // TTL, however recent), and the rest, which are the live count.
+        let (mut stale, mut live) = (Vec::new(), 0usize);
         for shard in 0..SHARDS {
-            stale.extend(
-                self.query_items(
+            let items = self
+                .query_items(
                     INDEX_BY_ACTIVITY,
-                    "activeShard = :k AND lastActivity < :t",
-                    vec![(":k", s(format!("shard#{shard}"))), (":t", n(cut))],
+                    "activeShard = :k",
+                    vec![(":k", s(format!("shard#{shard}")))],
                     false,
                 )
-                .await?,
-            );
-        }
-        // Expired ones may be recently active: look for them too.
-        for shard in 0..SHARDS {
-            stale.extend(
-                self.query_items(
-                    INDEX_BY_ACTIVITY,
-                    "activeShard = :k AND lastActivity >= :t",
-                    vec![(":k", s(format!("shard#{shard}"))), (":t", n(cut))],
-                    false,
-                )
-                .await?
-                .into_iter()
-                .filter(|c| c.expires_at <= now_s()),
-            );
+                .await?;
+            let now = now_s();
+            for item in items {
+                if item.last_activity < cut || item.expires_at <= now {
+                    stale.push(item);
+                } else {
+                    live += 1;
+                }
+            }
         }
         for connection in &stale {
             self.delete_connection(&connection.connection_id).await?;
         }
-        let live = self.all_connections().await?.len();
         self.reconcile_connected(live as i64).await?;
         debug_line!(
             SCOPE,

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{store_error, Store};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `userId` → `connectedAt`: a user's connections (only connection items carry `userId`).
 pub const INDEX_BY_USER: &str = "byUser";
@@ -24,34 +24,43 @@ pub struct TableSpec {
     pub ttl: bool,
 }
 
-fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+/// A schema part the SDK's builder refused (a required field missing: not reachable with
+/// the constants below, but answered rather than panicked on).
+fn unbuilt(_: aws_sdk_dynamodb::error::BuildError) -> Error {
+    Error::Store {
+        operation: "CreateTable",
+        reason: "request not built".into(),
+    }
+}
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
     KeySchemaElement::builder()
         .attribute_name(name)
         .key_type(kind)
         .build()
-        .expect("name and type are set")
+        .map_err(unbuilt)
 }
 
-fn attribute(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+fn attribute(name: &str, kind: ScalarAttributeType) -> Result<AttributeDefinition> {
     AttributeDefinition::builder()
         .attribute_name(name)
         .attribute_type(kind)
         .build()
-        .expect("name and type are set")
+        .map_err(unbuilt)
 }
 
-fn index(name: &str, hash: &str, range: &str) -> GlobalSecondaryIndex {
+fn index(name: &str, hash: &str, range: &str) -> Result<GlobalSecondaryIndex> {
     GlobalSecondaryIndex::builder()
         .index_name(name)
-        .key_schema(key(hash, KeyType::Hash))
-        .key_schema(key(range, KeyType::Range))
+        .key_schema(key(hash, KeyType::Hash)?)
+        .key_schema(key(range, KeyType::Range)?)
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::All)
                 .build(),
         )
         .build()
-        .expect("name, keys and projection are set")
+        .map_err(unbuilt)
 }
 
 impl Store {
@@ -64,19 +73,19 @@ impl Store {
             .create_table()
             .table_name(self.table())
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attribute("pk", S))
-            .attribute_definitions(attribute("sk", S))
-            .attribute_definitions(attribute("userId", S))
-            .attribute_definitions(attribute("connectedAt", N))
-            .attribute_definitions(attribute("roomId", S))
-            .attribute_definitions(attribute("connectionId", S))
-            .attribute_definitions(attribute("activeShard", S))
-            .attribute_definitions(attribute("lastActivity", N))
-            .global_secondary_indexes(index(INDEX_BY_USER, "userId", "connectedAt"))
-            .global_secondary_indexes(index(INDEX_BY_ROOM, "roomId", "connectionId"))
-            .global_secondary_indexes(index(INDEX_BY_ACTIVITY, "activeShard", "lastActivity"))
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .attribute_definitions(attribute("pk", S)?)
+            .attribute_definitions(attribute("sk", S)?)
+            .attribute_definitions(attribute("userId", S)?)
+            .attribute_definitions(attribute("connectedAt", N)?)
+            .attribute_definitions(attribute("roomId", S)?)
+            .attribute_definitions(attribute("connectionId", S)?)
+            .attribute_definitions(attribute("activeShard", S)?)
+            .attribute_definitions(attribute("lastActivity", N)?)
+            .global_secondary_indexes(index(INDEX_BY_USER, "userId", "connectedAt")?)
+            .global_secondary_indexes(index(INDEX_BY_ROOM, "roomId", "connectionId")?)
+            .global_secondary_indexes(index(INDEX_BY_ACTIVITY, "activeShard", "lastActivity")?)
             .send()
             .await;
         match created {
@@ -98,7 +107,7 @@ impl Store {
                         .attribute_name("expiresAt")
                         .enabled(true)
                         .build()
-                        .expect("name and flag are set"),
+                        .map_err(unbuilt)?,
                 )
                 .send()
                 .await
