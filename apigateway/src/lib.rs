@@ -23,12 +23,12 @@ pub use push::{
     management_endpoint, Audience, BroadcastReport, Management, Outcome, RetryRule,
     DEFAULT_CONCURRENCY, ENDPOINT_VARIABLE,
 };
+pub use store::{check_id, IdPages, Member};
 pub use store::{
     timeouts, Connection, ConnectionUpdate, NewConnection, Store, StoreSettings, StoreStats,
     TableSpec, DEFAULT_PAGE_SIZE, DEFAULT_TABLE, DEFAULT_TTL, INDEX_BY_ACTIVITY, INDEX_BY_ROOM,
     INDEX_BY_USER, MAX_ID_LEN, MAX_METADATA_BYTES, MAX_ROOMS_PER_CONNECTION, SHARDS,
 };
-pub use store::{IdPages, Member};
 
 /// The server half's debug switches: `APIGW_DEBUG_MODE`, `APIGW_DEBUG_TIMING`.
 pub static SCOPE: debug::Scope = debug::Scope::new("APIGW");

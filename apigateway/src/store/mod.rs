@@ -182,8 +182,13 @@ pub(crate) fn store_error<E: ProvideErrorMetadata, R>(
 }
 
 /// Checks an id (connection, user, room): 1 to [`MAX_ID_LEN`] characters, no control
-/// characters.
-pub(crate) fn check_id(name: &'static str, id: &str) -> Result<()> {
+/// characters — the one rule the store and the app's messages share.
+///
+/// ```
+/// assert!(apigateway::check_id("room_id", "lobby").is_ok());
+/// assert!(apigateway::check_id("room_id", "").is_err());
+/// ```
+pub fn check_id(name: &'static str, id: &str) -> Result<()> {
     if id.is_empty() || id.chars().count() > MAX_ID_LEN || id.chars().any(char::is_control) {
         return Err(Error::invalid(
             name,

@@ -5,9 +5,6 @@ use serde_json::{json, Value};
 
 use crate::time::rfc3339;
 
-/// Longest room id, in characters.
-const MAX_ROOM_LEN: usize = 128;
-
 /// A room's id: a string, or an integer (the design's own clients send `1`), kept as a
 /// string.
 ///
@@ -20,13 +17,15 @@ const MAX_ROOM_LEN: usize = 128;
 pub struct RoomId(String);
 
 impl RoomId {
-    /// A room id from text: 1 to 128 characters, no control characters.
+    /// A room id from text: the store's id rule ([`apigateway::check_id`]: 1 to 128
+    /// characters, no control characters).
     pub fn new(id: &str) -> Result<RoomId, String> {
-        if id.is_empty() || id.chars().count() > MAX_ROOM_LEN || id.chars().any(char::is_control) {
-            return Err(format!(
-                "room_id must be 1 to {MAX_ROOM_LEN} characters without control characters"
-            ));
-        }
+        apigateway::check_id("room_id", id).map_err(|_| {
+            format!(
+                "room_id must be 1 to {} characters without control characters",
+                apigateway::MAX_ID_LEN
+            )
+        })?;
         Ok(RoomId(id.to_owned()))
     }
 
@@ -112,11 +111,7 @@ impl AppRequest {
                 let user = data
                     .get("user_id")
                     .and_then(Value::as_str)
-                    .filter(|u| {
-                        !u.is_empty()
-                            && u.chars().count() <= 128
-                            && !u.chars().any(char::is_control)
-                    })
+                    .filter(|u| apigateway::check_id("user_id", u).is_ok())
                     .ok_or_else(|| "The message needs data.user_id, a user id.".to_owned())?;
                 Ok(AppRequest::DirectMessage {
                     user_id: user.to_owned(),
