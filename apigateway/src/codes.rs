@@ -15,11 +15,15 @@ pub const APIGW_LIMIT_EXCEEDED: ErrorCode = ErrorCode::new("APIGW_LIMIT_EXCEEDED
 pub const APIGW_STORE_FAILED: ErrorCode = ErrorCode::new("APIGW_STORE_FAILED");
 /// The app was asked to send to other connections but has no Management API.
 pub const APIGW_NOT_CONFIGURED: ErrorCode = ErrorCode::new("APIGW_NOT_CONFIGURED");
+/// `$connect` (or a management request) carried no credential that verifies: 401.
+pub const APIGW_UNAUTHORIZED: ErrorCode = ErrorCode::new("APIGW_UNAUTHORIZED");
+/// Authenticated, but not allowed (an origin, a scope, the per-user limit): 403.
+pub const APIGW_FORBIDDEN: ErrorCode = ErrorCode::new("APIGW_FORBIDDEN");
 
 /// Every code this crate declares.
 ///
 /// ```
-/// assert_eq!(apigateway::codes::ALL.len(), 6);
+/// assert_eq!(apigateway::codes::ALL.len(), 8);
 /// ```
 pub const ALL: &[ErrorCode] = &[
     APIGW_EVENT_INVALID,
@@ -28,4 +32,6 @@ pub const ALL: &[ErrorCode] = &[
     APIGW_LIMIT_EXCEEDED,
     APIGW_STORE_FAILED,
     APIGW_NOT_CONFIGURED,
+    APIGW_UNAUTHORIZED,
+    APIGW_FORBIDDEN,
 ];

@@ -48,6 +48,18 @@ pub enum Error {
         /// The bound.
         limit: usize,
     },
+    /// `$connect` carried no credential that verifies (answered 401).
+    #[error("Not authenticated: {reason}.")]
+    Unauthorized {
+        /// Why, as a clause (never the token).
+        reason: Box<str>,
+    },
+    /// Authenticated, but not allowed (answered 403).
+    #[error("Not allowed: {reason}.")]
+    Forbidden {
+        /// Why, as a clause.
+        reason: Box<str>,
+    },
     /// DynamoDB failed a request.
     #[error("The connection store failed: {operation} ({reason}).")]
     Store {
@@ -79,6 +91,8 @@ impl Error {
             Error::NoConnection { .. } => codes::APIGW_NO_CONNECTION,
             Error::LimitExceeded { .. } => codes::APIGW_LIMIT_EXCEEDED,
             Error::Store { .. } => codes::APIGW_STORE_FAILED,
+            Error::Unauthorized { .. } => codes::APIGW_UNAUTHORIZED,
+            Error::Forbidden { .. } => codes::APIGW_FORBIDDEN,
         }
     }
 }
@@ -96,7 +110,9 @@ impl From<&Error> for Failure {
                 .with_detail("limit", *limit)
                 .with_detail("what", *what),
             Error::Store { operation, .. } => failure.with_detail("operation", *operation),
-            Error::EventInvalid { .. } => failure,
+            Error::EventInvalid { .. } | Error::Unauthorized { .. } | Error::Forbidden { .. } => {
+                failure
+            }
         }
     }
 }

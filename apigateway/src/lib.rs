@@ -10,6 +10,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod answer;
+pub mod auth;
 pub mod codes;
 mod error;
 mod event;

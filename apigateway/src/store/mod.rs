@@ -13,6 +13,7 @@ mod counters;
 mod items;
 mod pages;
 pub use pages::IdPages;
+mod rate;
 mod rooms;
 pub use rooms::Member;
 mod schema;

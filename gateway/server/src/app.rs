@@ -5,12 +5,15 @@
 use std::time::{Duration, Instant};
 
 use apigateway::{
-    management_endpoint, Answer, Audience, BroadcastReport, Error, Management, Store, WsEvent,
+    Answer, Audience, BroadcastReport, Error, Management, Store,
 };
 use serde_json::json;
 use server_interface::{error_frame, frame, rfc3339, AppRequest};
 
-use crate::router::{handler, Context, Router};
+use crate::router::{endpoint_of, handler, Context, Router};
+
+/// The scope a client's `broadcast` needs.
+pub const ADMIN_SCOPE: &str = "websocket:admin";
 
 /// The message types the app serves, each also a route key.
 pub const MESSAGE_TYPES: [&str; 8] = [
@@ -155,12 +158,6 @@ fn counts(report: &BroadcastReport) -> serde_json::Value {
            "unknown": report.unknown, "not_attempted": report.not_attempted})
 }
 
-/// The Management API's endpoint for the event's API, by the one rule.
-fn endpoint_of(event: &WsEvent) -> apigateway::Result<String> {
-    let (domain, stage, api) = event.api();
-    management_endpoint(|name| std::env::var(name).ok(), domain, stage, api)
-}
-
 async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> String {
     let failed = |e: Error| error_frame(&e.to_string(), e.code().as_str());
     match request {
@@ -178,6 +175,10 @@ async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> S
             let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
             pass_on(ctx, "direct_message", Audience::Users(vec![user_id]), data).await
         }
+        AppRequest::Broadcast { .. } if !ctx.scopes.iter().any(|s| s == ADMIN_SCOPE) => error_frame(
+            &format!("Broadcast needs the scope {ADMIN_SCOPE}."),
+            apigateway::codes::APIGW_FORBIDDEN.as_str(),
+        ),
         AppRequest::Broadcast { message } => {
             let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
             pass_on(ctx, "broadcast", Audience::All, data).await

@@ -14,6 +14,7 @@
 mod api;
 pub mod app;
 mod identity;
+mod limits;
 mod push_api;
 mod router;
 
@@ -24,7 +25,8 @@ pub use apigateway::{
     StoreSettings, StoreStats, TableSpec, WsEvent,
 };
 pub use contract::{Envelope, ErrorCode, Failure};
-pub use identity::Identity;
+pub use identity::{Identity, Principal};
+pub use limits::{Limits, RateLimit, DEFAULT_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW};
 pub use push_api::*;
 pub use router::{handler, Context, Handler, Hook, Router};
 pub use server_interface::SCOPE;

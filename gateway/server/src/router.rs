@@ -7,12 +7,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use apigateway::auth::Verifier;
 use apigateway::{Answer, Error, EventKind, NewConnection, Store, WsEvent};
 use debug::{debug_line, Timer};
 use serde_json::Value;
 
-use crate::identity::Identity;
+use crate::identity::{Identity, Principal};
+use crate::limits::Limits;
 use crate::SCOPE;
+
+/// How long `$connect` may take to admit a connection when the router has no deadline.
+const CONNECT_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a handler or hook gets: the event and the store.
 #[derive(Debug, Clone)]
@@ -23,6 +28,8 @@ pub struct Context {
     pub store: Store,
     /// The connection's user, when known (`$connect`: as the identity rule found it).
     pub user_id: Option<String>,
+    /// The connection's scopes (from its token or its authorizer).
+    pub scopes: Vec<String>,
     /// The Management API, when the router has one (to send to other connections).
     pub management: Option<apigateway::Management>,
     /// When the answer must be back (the invocation's deadline, less a margin), if known.
@@ -69,6 +76,9 @@ pub struct Router {
     management: Option<apigateway::Management>,
     deadline: Option<std::time::Instant>,
     identity: Identity,
+    limits: Limits,
+    /// A malformed limit from the environment: `$connect` is refused until it is fixed.
+    problem: Option<String>,
     routes: HashMap<String, Handler>,
     default: Option<Handler>,
     on_connect: Option<Hook>,
@@ -83,20 +93,28 @@ impl std::fmt::Debug for Router {
             .field("routes", &routes)
             .field("default", &self.default.is_some())
             .field("identity", &self.identity)
+            .field("limits", &self.limits)
             .finish()
     }
 }
 
 impl Router {
     /// A router over `store`: `$connect` stores the connection, `$disconnect` deletes it
-    /// (with its memberships); no message route yet. The identity rule is read from the
-    /// environment ([`Identity::from_env`]).
+    /// (with its memberships); no message route yet. The identity rule and the limits are
+    /// read from the environment ([`Identity::from_env`], [`Limits::from_env`]); a malformed
+    /// value refuses every `$connect` with 500 ([`Router::problem`] says why).
     pub fn new(store: Store) -> Router {
+        let (limits, problem) = match Limits::from_env() {
+            Ok(limits) => (limits, None),
+            Err(e) => (Limits::default(), Some(e.to_string())),
+        };
         Router {
             store,
             management: None,
             deadline: None,
             identity: Identity::from_env(),
+            limits,
+            problem,
             routes: HashMap::new(),
             default: None,
             on_connect: None,
@@ -121,6 +139,32 @@ impl Router {
     pub fn identity(mut self, identity: Identity) -> Router {
         self.identity = identity;
         self
+    }
+
+    /// With other limits.
+    pub fn limits(mut self, limits: Limits) -> Router {
+        self.limits = limits;
+        self.problem = None;
+        self
+    }
+
+    /// Why the router's configuration is unusable (a malformed variable), if it is: every
+    /// `$connect` is refused with 500 until it is fixed.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref().or(self.identity.broken())
+    }
+
+    /// The route keys it serves: `$connect`, `$disconnect`, the custom ones (sorted) and
+    /// `$default` when it has one — what a deployment's API must declare.
+    pub fn route_keys(&self) -> Vec<String> {
+        let mut custom: Vec<String> = self.routes.keys().cloned().collect();
+        custom.sort();
+        let mut keys = vec!["$connect".to_owned(), "$disconnect".to_owned()];
+        keys.extend(custom);
+        if self.default.is_some() {
+            keys.push("$default".to_owned());
+        }
+        keys
     }
 
     /// Serves the custom route `key` (the value the route selection expression picked).
@@ -198,21 +242,41 @@ impl Router {
         answer
     }
 
-    fn context(&self, event: WsEvent, user_id: Option<String>) -> Context {
+    fn context(&self, event: WsEvent, principal: Principal) -> Context {
         Context {
             event,
             store: self.store.clone(),
-            user_id,
+            user_id: principal.user_id,
+            scopes: principal.scopes,
             management: self.management.clone(),
             deadline: self.deadline,
         }
     }
 
     async fn connect(&self, event: WsEvent) -> Answer {
-        let user = self.identity.user_of(&event);
+        if let Some(problem) = &self.problem {
+            debug::warn_line(&SCOPE, format_args!("connect refused: {problem}"));
+            return Answer::refuse(500);
+        }
+        let deadline = self
+            .deadline
+            .unwrap_or_else(|| std::time::Instant::now() + CONNECT_BUDGET);
+        let principal = match self.identity.admit(&event, deadline).await {
+            Ok(p) => p,
+            Err(e) => {
+                log_failure("connect", &e);
+                return Answer::refuse(refusal_status(&e));
+            }
+        };
+        if let Some(user) = &principal.user_id {
+            if let Err(e) = self.admit_user(&event, user, deadline).await {
+                log_failure("connect", &e);
+                return Answer::refuse(refusal_status(&e));
+            }
+        }
         let mut answer = Answer::ok();
         if let Some(hook) = &self.on_connect {
-            if let Some(given) = hook(self.context(event.clone(), user.clone())).await {
+            if let Some(given) = hook(self.context(event.clone(), principal.clone())).await {
                 if !given.accepts() {
                     debug_line!(
                         SCOPE,
@@ -224,10 +288,18 @@ impl Router {
                 answer = given;
             }
         }
+        if let Some(protocol) = principal.protocol {
+            answer = answer.with_header("Sec-WebSocket-Protocol", protocol);
+        }
         let mut new =
             NewConnection::new(event.connection_id()).connected_at(event.connected_at_ms());
-        if let Some(user) = &user {
+        if let Some(user) = &principal.user_id {
             new = new.user(user);
+        }
+        if !principal.scopes.is_empty() {
+            let mut metadata = serde_json::Map::new();
+            metadata.insert("scopes".to_owned(), Value::from(principal.scopes.clone()));
+            new = new.metadata(metadata);
         }
         match self.store.store_connection(&new).await {
             Ok(_) => answer,
@@ -242,6 +314,58 @@ impl Router {
         }
     }
 
+    /// Admits one more connection of `user` under the per-user limit. At the limit, each
+    /// counted connection is asked for with `GET @connections`: the gone ones are removed
+    /// (a lost `$disconnect` cannot lock a user out), and only the open ones count.
+    async fn admit_user(
+        &self,
+        event: &WsEvent,
+        user: &str,
+        deadline: std::time::Instant,
+    ) -> apigateway::Result<()> {
+        let limit = self.limits.connections_per_user;
+        if limit == 0 {
+            return Ok(());
+        }
+        let counted = self.store.connections_by_user(user).await?;
+        let others: Vec<_> = counted
+            .into_iter()
+            .filter(|c| c.connection_id != event.connection_id())
+            .collect();
+        if others.len() < limit {
+            return Ok(());
+        }
+        let over = || Error::Forbidden {
+            reason: format!("the user holds its limit of {limit} connections").into(),
+        };
+        let Some(management) = &self.management else {
+            return Err(over());
+        };
+        let endpoint = endpoint_of(event)?;
+        let checked = tokio::time::timeout_at(deadline.into(), async {
+            let mut open = 0usize;
+            for connection in &others {
+                match management.is_alive(&endpoint, &connection.connection_id).await {
+                    Ok(false) => {}
+                    // Open, or not known: it counts.
+                    Ok(true) | Err(_) => open += 1,
+                }
+            }
+            open
+        })
+        .await;
+        let open = checked.unwrap_or(others.len());
+        debug_line!(
+            SCOPE,
+            "Per-user limit checked (counted={}, open={open}, limit={limit})",
+            others.len()
+        );
+        if open >= limit {
+            return Err(over());
+        }
+        Ok(())
+    }
+
     async fn disconnect(&self, event: WsEvent) -> Answer {
         let (code, _) = event.disconnect();
         debug_line!(
@@ -254,7 +378,7 @@ impl Router {
             log_failure("disconnect", &e);
         }
         if let Some(hook) = &self.on_disconnect {
-            let _ = hook(self.context(event, None)).await;
+            let _ = hook(self.context(event, Principal::default())).await;
         }
         Answer::ok()
     }
@@ -278,18 +402,80 @@ impl Router {
             log_failure("message", &e);
             return failure_answer(404, &e);
         };
-        let user = match event.authorizer_principal() {
-            Some(p) => Some(p.to_owned()),
-            None => self
-                .store
-                .get_connection(event.connection_id())
-                .await
-                .ok()
-                .flatten()
-                .and_then(|c| c.user_id),
+        if let Some(refusal) = self.refuse_message(&event).await {
+            return Answer::ok().with_body(refusal);
+        }
+        let principal = match Principal::from_authorizer(&event) {
+            Some(p) => p,
+            None => match self.store.get_connection(event.connection_id()).await {
+                Ok(Some(c)) => Principal {
+                    scopes: Verifier::scopes_of(c.metadata.get("scopes")),
+                    user_id: c.user_id,
+                    protocol: None,
+                },
+                _ => Principal::default(),
+            },
         };
-        handler(self.context(event, user)).await
+        handler(self.context(event, principal)).await
     }
+
+    /// The error frame of a message over the size limit or the connection's rate, if it is
+    /// one. A store that cannot count lets the message through (and says so in a line).
+    async fn refuse_message(&self, event: &WsEvent) -> Option<String> {
+        let size = event.body().map_or(0, str::len);
+        let max = self.limits.max_message_bytes;
+        if size > max {
+            debug_line!(SCOPE, "Message refused (size={size}, limit={max})");
+            return Some(server_interface::error_frame(
+                &format!("The message of {size} bytes is over the limit of {max}."),
+                contract::codes::MESSAGE_TOO_LARGE.as_str(),
+            ));
+        }
+        let rate = self.limits.rate?;
+        match self
+            .store
+            .admit_message(event.connection_id(), rate.messages, rate.window)
+            .await
+        {
+            Ok(true) => None,
+            Ok(false) => {
+                debug_line!(
+                    SCOPE,
+                    "Message refused (rate, limit={}, window_s={})",
+                    rate.messages,
+                    rate.window.as_secs()
+                );
+                Some(server_interface::error_frame(
+                    &format!(
+                        "More than {} messages in {} s: this one was not served.",
+                        rate.messages,
+                        rate.window.as_secs()
+                    ),
+                    contract::codes::RATE_LIMIT_EXCEEDED.as_str(),
+                ))
+            }
+            Err(e) => {
+                log_failure("rate", &e);
+                None
+            }
+        }
+    }
+}
+
+/// The status of a refused `$connect`: 401 unauthenticated, 403 not allowed, 500 for
+/// anything else (a store or configuration failure).
+fn refusal_status(e: &Error) -> u16 {
+    match e {
+        Error::Unauthorized { .. } => 401,
+        Error::Forbidden { .. } => 403,
+        _ => 500,
+    }
+}
+
+/// The Management API's endpoint for the event's API, by the one rule.
+pub(crate) fn endpoint_of(event: &WsEvent) -> apigateway::Result<String> {
+    let (domain, stage, api) = event.api();
+    apigateway::management_endpoint(|name| std::env::var(name).ok(), domain, stage, api)
 }
 
 /// The answer to an event that is not one: 400 with the envelope as its body, and a line.

@@ -51,7 +51,7 @@ async fn room_direct_and_broadcast_messages_reach_the_others() {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
         let router = app::router_with(store.clone(), Management::new(sdk, store.clone()))
-            .identity(Identity { dev_identity: true });
+            .identity(Identity::development());
         for (id, user) in [
             ("s1=", "alice"),
             ("s2=", "bob"),
@@ -59,7 +59,11 @@ async fn room_direct_and_broadcast_messages_reach_the_others() {
             ("s4=", "carol"),
         ] {
             let mut connect = event("connect", id, &host);
-            connect["queryStringParameters"] = json!({"user_id": user});
+            connect["queryStringParameters"] = if id == "s2=" {
+                json!({"user_id": user, "scope": "websocket:admin"})
+            } else {
+                json!({"user_id": user})
+            };
             assert_eq!(router.handle_value(connect).await.status_code, 200);
             api.connect(id);
         }
@@ -109,6 +113,16 @@ async fn room_direct_and_broadcast_messages_reach_the_others() {
         );
         assert_eq!(api.posted_to("s3=").len(), 1, "only bob's");
 
+        // broadcast needs websocket:admin: alice has no scope.
+        let refused = router
+            .handle_value(message(
+                "s1=",
+                &host,
+                json!({"type": "broadcast", "data": {"message": "all of you"}}),
+            ))
+            .await;
+        let refused: Value = serde_json::from_str(refused.body.as_deref().unwrap()).unwrap();
+        assert_eq!(refused["data"]["error_code"], "APIGW_FORBIDDEN", "{refused}");
         let all = router
             .handle_value(message(
                 "s2=",

@@ -46,7 +46,7 @@ fn frame(answer: &Answer) -> Value {
 }
 
 fn dev(router: Router) -> Router {
-    router.identity(Identity { dev_identity: true })
+    router.identity(Identity::development())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
