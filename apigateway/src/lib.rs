@@ -14,17 +14,22 @@ pub mod auth;
 pub mod codes;
 mod error;
 mod event;
+mod http;
 mod push;
+mod sdk;
 mod store;
 
 pub use answer::Answer;
+pub use sdk::{endpoint_from_env, environment_suffices, sdk_config};
 pub use error::{Error, Result};
 pub use event::{EventKind, WsEvent, MAX_CONNECTION_ID_LEN};
+pub use http::HttpRequest;
 pub use push::{
-    management_endpoint, Audience, BroadcastReport, Management, Outcome, RetryRule,
+    management_endpoint, Audience, BroadcastReport, HeartbeatReport, Management, Outcome, RetryRule,
+    HEARTBEAT_CURSOR,
     DEFAULT_CONCURRENCY, ENDPOINT_VARIABLE,
 };
-pub use store::{check_id, IdPages, Member};
+pub use store::{check_id, Cursor, IdPages, Member, SweepPage};
 pub use store::{
     timeouts, Connection, ConnectionUpdate, NewConnection, Store, StoreSettings, StoreStats,
     TableSpec, DEFAULT_PAGE_SIZE, DEFAULT_TABLE, DEFAULT_TTL, INDEX_BY_ACTIVITY, INDEX_BY_ROOM,

@@ -8,3 +8,5 @@ mod send;
 pub use broadcast::{Audience, BroadcastReport, DEFAULT_CONCURRENCY};
 pub use endpoint::{management_endpoint, ENDPOINT_VARIABLE};
 pub use send::{Management, Outcome, RetryRule};
+mod heartbeat;
+pub use heartbeat::{HeartbeatReport, HEARTBEAT_CURSOR};

@@ -121,11 +121,13 @@ impl Management {
     /// The Management API over the SDK's configuration from the environment (region,
     /// credentials), removing gone connections from `store`.
     pub async fn from_env(store: Store) -> Management {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        Management::from_config(&crate::sdk_config().await, store)
+    }
+
+    /// The Management API over an SDK configuration ([`crate::sdk_config`]).
+    pub fn from_config(config: &aws_config::SdkConfig, store: Store) -> Management {
         Management::new(
-            aws_sdk_apigatewaymanagement::config::Builder::from(&config),
+            aws_sdk_apigatewaymanagement::config::Builder::from(config),
             store,
         )
     }

@@ -15,6 +15,8 @@ mod pages;
 pub use pages::IdPages;
 mod rate;
 mod rooms;
+mod sweep;
+pub use sweep::{Cursor, SweepPage};
 pub use rooms::Member;
 mod schema;
 
@@ -110,11 +112,17 @@ impl Store {
     /// credentials, `AWS_ENDPOINT_URL_DYNAMODB` for a local DynamoDB) and
     /// [`StoreSettings::from_env`].
     pub async fn from_env() -> Result<Store> {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts())
-            .load()
-            .await;
-        Ok(Store::new(Client::new(&config), StoreSettings::from_env()?))
+        Store::from_config(&crate::sdk_config().await)
+    }
+
+    /// A store over an SDK configuration ([`crate::sdk_config`]), its endpoint
+    /// `AWS_ENDPOINT_URL_DYNAMODB` when set, and [`StoreSettings::from_env`].
+    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Store> {
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
+        if let Some(url) = crate::endpoint_from_env("DYNAMODB") {
+            builder = builder.endpoint_url(url);
+        }
+        Ok(Store::new(Client::from_conf(builder.build()), StoreSettings::from_env()?))
     }
 
     /// A store over `client` (tests give one with an endpoint and an interceptor).

@@ -197,14 +197,7 @@ async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> S
             Err(e) => failed(e),
         },
         AppRequest::GetStats => match store.stats().await {
-            Ok(stats) => frame(
-                "stats",
-                json!({"connected_clients": stats.connected_clients,
-                       "total_connections": stats.total_connections,
-                       "messages_sent": stats.messages_sent,
-                       "messages_received": stats.messages_received,
-                       "last_activity": if stats.last_activity > 0 { Some(rfc3339(Some(stats.last_activity))) } else { None }}),
-            ),
+            Ok(stats) => frame("stats", server_interface::stats_data(&stats)),
             Err(e) => failed(e),
         },
     }

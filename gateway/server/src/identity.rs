@@ -143,6 +143,36 @@ impl Identity {
         self.broken.as_deref()
     }
 
+    /// Who sends a management request with this `Authorization` value: a bearer JWT the
+    /// configured key verifies. Without a key nothing is admitted (the management API never
+    /// runs open).
+    pub async fn admit_bearer(
+        &self,
+        authorization: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Principal> {
+        if let Some(problem) = &self.broken {
+            return Err(Error::invalid("configuration", problem.clone()));
+        }
+        let Some(verifier) = &self.verifier else {
+            return Err(Error::Unauthorized {
+                reason: "no key is configured for the management API".into(),
+            });
+        };
+        let credential = Credential::from_parts(None, authorization, None).ok_or_else(|| {
+            Error::Unauthorized {
+                reason: "no bearer token".into(),
+            }
+        })?;
+        let _guard = debug::register_secret(credential.token());
+        let claims = verifier.verify(credential.token(), deadline).await?;
+        Ok(Principal {
+            user_id: Some(claims.sub),
+            scopes: claims.scopes,
+            protocol: None,
+        })
+    }
+
     /// Who `event` (a `$connect`) is, or why not: [`Error::Forbidden`] for an origin
     /// outside the list, [`Error::Unauthorized`] for a missing or failing token. The token
     /// is a registered secret of the debug crate while it is read.

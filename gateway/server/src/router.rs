@@ -192,6 +192,21 @@ impl Router {
         self
     }
 
+    /// Its identity rule.
+    pub fn identity_rule(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Its Management API, if it has one.
+    pub fn management(&self) -> Option<&apigateway::Management> {
+        self.management.as_ref()
+    }
+
+    /// The deadline of this invocation, if set.
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.deadline
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store

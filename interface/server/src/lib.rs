@@ -9,9 +9,11 @@
 //! ```
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod admin;
 mod app;
 mod time;
 
 pub use apigateway::SCOPE;
+pub use admin::{heartbeat_frame, stats_data, AdminBroadcast, MAX_TYPE_LEN};
 pub use app::{error_frame, frame, AppRequest, RoomId};
 pub use time::rfc3339;
