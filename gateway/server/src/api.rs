@@ -93,3 +93,16 @@ pub async fn ws_leave_room(store: &Store, connection_id: &str, room_id: &str) ->
 pub async fn ws_get_connections_by_room(store: &Store, room_id: &str) -> Result<Vec<Member>> {
     store.connections_by_room(room_id).await
 }
+
+/// The cross-container counters: `connected_clients`, `total_connections`,
+/// `messages_sent`, `messages_received`, `last_activity`.
+///
+/// ```no_run
+/// # async fn demo(store: &apigateway::Store) -> apigateway::Result<()> {
+/// let stats = server_gateway::ws_get_stats(store).await?;
+/// println!("{} connected", stats.connected_clients);
+/// # Ok(()) }
+/// ```
+pub async fn ws_get_stats(store: &Store) -> Result<apigateway::StoreStats> {
+    store.stats().await
+}
