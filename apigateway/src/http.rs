@@ -38,11 +38,10 @@ impl HttpRequest {
 
     /// Reads a request; one that does not read is [`Error::EventInvalid`].
     pub fn from_value(value: Value) -> Result<HttpRequest> {
-        let request: ApiGatewayV2httpRequest = serde_json::from_value(value).map_err(|e| {
-            Error::EventInvalid {
+        let request: ApiGatewayV2httpRequest =
+            serde_json::from_value(value).map_err(|e| Error::EventInvalid {
                 problem: format!("not an HTTP API request ({})", quoted(&e.to_string())).into(),
-            }
-        })?;
+            })?;
         let method = request.request_context.http.method.as_str().to_owned();
         let raw = request
             .raw_path

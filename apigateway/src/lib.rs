@@ -20,15 +20,14 @@ mod sdk;
 mod store;
 
 pub use answer::Answer;
-pub use sdk::{endpoint_from_env, environment_suffices, sdk_config};
 pub use error::{Error, Result};
 pub use event::{EventKind, WsEvent, MAX_CONNECTION_ID_LEN};
 pub use http::HttpRequest;
 pub use push::{
-    management_endpoint, Audience, BroadcastReport, HeartbeatReport, Management, Outcome, RetryRule,
-    HEARTBEAT_CURSOR,
-    DEFAULT_CONCURRENCY, ENDPOINT_VARIABLE,
+    management_endpoint, Audience, BroadcastReport, HeartbeatReport, Management, Outcome,
+    RetryRule, DEFAULT_CONCURRENCY, ENDPOINT_VARIABLE, HEARTBEAT_CURSOR,
 };
+pub use sdk::{endpoint_from_env, environment_suffices, sdk_config};
 pub use store::{check_id, Cursor, IdPages, Member, SweepPage};
 pub use store::{
     timeouts, Connection, ConnectionUpdate, NewConnection, Store, StoreSettings, StoreStats,

@@ -70,7 +70,10 @@ fn debug_and_timing_lines_carry_the_request_id() {
         assert!(lines.contains(wanted), "{wanted} missing: {lines}");
     }
     // The cold start's own line comes before any event: it has no request id to carry.
-    assert!(lines.contains("[-] [APIGW-TIMING] cold_start_config:"), "{lines}");
+    assert!(
+        lines.contains("[-] [APIGW-TIMING] cold_start_config:"),
+        "{lines}"
+    );
     for line in lines
         .lines()
         .filter(|l| l.contains("[APIGW-") && !l.contains("cold_start_config"))

@@ -56,7 +56,9 @@ fn command(w: &World, args: &[&str], env: &[(&str, &str)]) -> Command {
 
 /// One invocation: its answer, and everything it printed.
 fn invoke(w: &World, event: &Value, env: &[(&str, &str)]) -> (Value, String) {
-    let out: Output = command(w, &["invoke", &event.to_string()], env).output().unwrap();
+    let out: Output = command(w, &["invoke", &event.to_string()], env)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let answer = serde_json::from_str(stdout.trim())
@@ -70,7 +72,11 @@ fn token(w: &World, sub: &str, scopes: &[&str]) -> String {
         args.extend(["--scope", s]);
     }
     let out = command(w, &args, &[]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -116,7 +122,10 @@ fn the_message_rate_holds_across_processes() {
     let t = token(&w, "rita", &[]);
     let rate = [("APIGW_RATE_LIMIT", "3"), ("APIGW_RATE_WINDOW", "3600")];
     // Keep the five messages inside one window.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     if now % 3600 > 3590 {
         std::thread::sleep(std::time::Duration::from_secs(3600 - now % 3600 + 1));
     }
@@ -132,7 +141,16 @@ fn the_message_rate_holds_across_processes() {
             frame["type"].as_str().unwrap().to_owned()
         });
     }
-    assert_eq!(kinds, ["pong", "pong", "pong", "RATE_LIMIT_EXCEEDED", "RATE_LIMIT_EXCEEDED"]);
+    assert_eq!(
+        kinds,
+        [
+            "pong",
+            "pong",
+            "pong",
+            "RATE_LIMIT_EXCEEDED",
+            "RATE_LIMIT_EXCEEDED"
+        ]
+    );
 }
 
 #[test]
@@ -147,21 +165,73 @@ fn the_management_routes_answer_401_403_400_and_200() {
     let body = r#"{"type":"notice","data":{"text":"maintenance at six"}}"#;
     let cases = [
         (http("GET", "/api/v1/websocket/stats", None, None), 401),
-        (http("GET", "/api/v1/websocket/stats", Some("Bearer not.a.token"), None), 401),
-        (http("GET", "/api/v1/websocket/stats", Some(&format!("Bearer {user}")), None), 403),
-        (http("POST", "/api/v1/websocket/broadcast", Some(&format!("Bearer {user}")), Some(body)), 403),
-        (http("POST", "/api/v1/websocket/broadcast", Some(&format!("Bearer {admin}")), Some(r#"{"data":1}"#)), 400),
-        (http("GET", "/api/v1/websocket/nothing", Some(&format!("Bearer {admin}")), None), 404),
+        (
+            http(
+                "GET",
+                "/api/v1/websocket/stats",
+                Some("Bearer not.a.token"),
+                None,
+            ),
+            401,
+        ),
+        (
+            http(
+                "GET",
+                "/api/v1/websocket/stats",
+                Some(&format!("Bearer {user}")),
+                None,
+            ),
+            403,
+        ),
+        (
+            http(
+                "POST",
+                "/api/v1/websocket/broadcast",
+                Some(&format!("Bearer {user}")),
+                Some(body),
+            ),
+            403,
+        ),
+        (
+            http(
+                "POST",
+                "/api/v1/websocket/broadcast",
+                Some(&format!("Bearer {admin}")),
+                Some(r#"{"data":1}"#),
+            ),
+            400,
+        ),
+        (
+            http(
+                "GET",
+                "/api/v1/websocket/nothing",
+                Some(&format!("Bearer {admin}")),
+                None,
+            ),
+            404,
+        ),
     ];
     for (event, status) in cases {
         let (a, out) = invoke(&w, &event, &[]);
         assert_eq!(a["statusCode"], status, "{event}: {a} {out}");
         let envelope: Value = serde_json::from_str(a["body"].as_str().unwrap()).unwrap();
         assert_eq!(envelope["success"], false);
-        assert!(envelope["error"].is_string() && envelope["error_code"].is_string(), "{envelope}");
+        assert!(
+            envelope["error"].is_string() && envelope["error_code"].is_string(),
+            "{envelope}"
+        );
         printed.push_str(&out);
     }
-    let (a, out) = invoke(&w, &http("GET", "/api/v1/websocket/stats", Some(&format!("Bearer {admin}")), None), &[]);
+    let (a, out) = invoke(
+        &w,
+        &http(
+            "GET",
+            "/api/v1/websocket/stats",
+            Some(&format!("Bearer {admin}")),
+            None,
+        ),
+        &[],
+    );
     assert_eq!(a["statusCode"], 200, "{out}");
     let stats: Value = serde_json::from_str(a["body"].as_str().unwrap()).unwrap();
     assert_eq!(stats["success"], true);
@@ -169,7 +239,16 @@ fn the_management_routes_answer_401_403_400_and_200() {
     assert!(stats["timestamp"].is_string());
     printed.push_str(&out);
 
-    let (a, out) = invoke(&w, &http("POST", "/api/v1/websocket/broadcast", Some(&format!("Bearer {admin}")), Some(body)), &[]);
+    let (a, out) = invoke(
+        &w,
+        &http(
+            "POST",
+            "/api/v1/websocket/broadcast",
+            Some(&format!("Bearer {admin}")),
+            Some(body),
+        ),
+        &[],
+    );
     assert_eq!(a["statusCode"], 200, "{out}");
     let sent: Value = serde_json::from_str(a["body"].as_str().unwrap()).unwrap();
     assert_eq!(sent["success"], true);
@@ -194,18 +273,27 @@ fn the_management_routes_answer_401_403_400_and_200() {
 
     for secret in [user.as_str(), admin.as_str(), SECRET] {
         let signature = secret.rsplit('.').next().unwrap();
-        assert!(!printed.contains(signature), "a token or the secret was printed");
+        assert!(
+            !printed.contains(signature),
+            "a token or the secret was printed"
+        );
     }
 }
 
 /// Whether `strace` runs here (`.ci/run` installs it).
 fn strace() -> bool {
-    Command::new("strace").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
 fn the_sdk_reads_no_profile_and_probes_no_metadata_when_the_environment_suffices() {
-    assert!(strace(), "strace is needed for this test (.ci/run installs it)");
+    assert!(
+        strace(),
+        "strace is needed for this test (.ci/run installs it)"
+    );
     let w = world();
     let dir = std::env::temp_dir().join(format!("apigw-home-{}", fastrand::u64(..)));
     std::fs::create_dir_all(dir.join(".aws")).unwrap();
@@ -240,11 +328,24 @@ fn the_sdk_reads_no_profile_and_probes_no_metadata_when_the_environment_suffices
         .envs(envs)
         .output()
         .unwrap();
-    assert!(traced.status.success(), "{}", String::from_utf8_lossy(&traced.stderr));
+    assert!(
+        traced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&traced.stderr)
+    );
     let calls = std::fs::read_to_string(&trace).unwrap();
-    assert!(calls.contains("connect("), "the trace saw the store's connection: {calls}");
-    assert!(!calls.contains(".aws"), "a profile file was opened: {calls}");
-    assert!(!calls.contains("169.254.169.254"), "the metadata address was dialled");
+    assert!(
+        calls.contains("connect("),
+        "the trace saw the store's connection: {calls}"
+    );
+    assert!(
+        !calls.contains(".aws"),
+        "a profile file was opened: {calls}"
+    );
+    assert!(
+        !calls.contains("169.254.169.254"),
+        "the metadata address was dialled"
+    );
     assert!(imds.accept().is_err(), "the metadata endpoint was probed");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -459,6 +459,14 @@ fn main() -> Result<(), String> {
         }
     }
 
+    match server_cold_rows(&root, &lambda_bin, &bootstrap, &ws_event, args.runs) {
+        Ok((mut more, mut more_samples)) => {
+            rows.append(&mut more);
+            samples.append(&mut more_samples);
+        }
+        Err(e) => eprintln!("bench_report: server cold-start rows left out: {e}"),
+    }
+
     match broadcast_rows(&root) {
         Ok(mut more) => rows.append(&mut more),
         Err(e) => eprintln!("bench_report: broadcast rows left out: {e}"),
@@ -599,6 +607,153 @@ impl Drop for World {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Milliseconds of a `[APIGW-TIMING] label: 12.34ms` line in `text`.
+fn timing_ms(text: &str, label: &str) -> f64 {
+    let needle = format!("[APIGW-TIMING] {label}: ");
+    text.lines()
+        .find_map(|l| l.split_once(&needle).map(|(_, rest)| rest))
+        .and_then(|rest| rest.trim().strip_suffix("ms"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The server function's cold start: a `$connect` (HS256 JWT verified, the user's
+/// connections counted, the store write) handled from process start by `lambda-apigw
+/// invoke`, against the embedded DynamoDB of the broadcast world process, alternating with
+/// the client function's cold ws:// request; then where its time goes.
+fn server_cold_rows(
+    root: &Path,
+    client_bin: &Path,
+    client_bootstrap: &Path,
+    ws_event: &str,
+    runs: usize,
+) -> Result<(Vec<Row>, Vec<Samples>), String> {
+    let server_bin = root.join("target/release/lambda-apigw");
+    let server_bootstrap = root.join("target/lambda/lambda-apigw/bootstrap");
+    if !server_bin.exists() {
+        return Err(format!(
+            "{} is missing: run scripts/bench",
+            server_bin.display()
+        ));
+    }
+    let world = World::start(root, 0, 0)?;
+    let secret = "bench-secret-of-at-least-thirty-two-bytes";
+    let env = |c: &mut Command| {
+        c.env("AWS_ENDPOINT_URL_DYNAMODB", &world.urls[0])
+            .env("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", &world.urls[1])
+            .env("APIGW_TABLE", &world.urls[2])
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env("APIGW_JWT_SECRET", secret)
+            .env_remove("DEBUG_MODE");
+    };
+    // One token and one connection id per run: no user reaches the per-user limit.
+    let total = 4 * runs + 16;
+    let mut tokens = Vec::with_capacity(total);
+    for i in 0..total {
+        let mut c = Command::new(&server_bin);
+        c.args(["token", "--sub", &format!("bench{i}")]);
+        env(&mut c);
+        let out = c.output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("token: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        tokens.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    }
+    let next = std::cell::Cell::new(0usize);
+    let connect = |bin: &Path| {
+        let i = next.get() % total;
+        next.set(i + 1);
+        let event = serde_json::json!({
+            "headers": {"Host": "abc123xyz0.execute-api.eu-west-1.amazonaws.com", "Sec-WebSocket-Version": "13"},
+            "queryStringParameters": {"token": tokens[i]},
+            "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "stage": "prod",
+                "connectedAt": 1_795_996_800_000i64, "requestTimeEpoch": 1_795_996_800_123i64,
+                "requestId": format!("bench{i}"), "domainName": "abc123xyz0.execute-api.eu-west-1.amazonaws.com",
+                "connectionId": format!("bench{i:06}="), "apiId": "abc123xyz0"},
+            "isBase64Encoded": false
+        });
+        let mut c = Command::new(bin);
+        c.arg("invoke").arg(event.to_string());
+        env(&mut c);
+        c
+    };
+    let client = |bin: &Path| {
+        let mut c = Command::new(bin);
+        c.arg("invoke").arg(ws_event);
+        c
+    };
+    let mut rows = Vec::new();
+    let mut samples = Vec::new();
+    let s = alternate(
+        "server $connect vs client request",
+        runs,
+        &|| connect(&server_bin),
+        &|| client(client_bin),
+    )?;
+    rows.push(ratio_row(
+        "server function: cold process + $connect (HS256 JWT, per-user count, store write; embedded DynamoDB) vs the client function's cold ws:// request",
+        median(&s.ours),
+        median(&s.raw),
+        fmt_ms,
+        "≤ 2.0",
+        Some(2.0),
+    ));
+    samples.push(s);
+    if server_bootstrap.exists() && client_bootstrap.exists() {
+        let d = alternate(
+            "server $connect, deployed artifacts",
+            runs,
+            &|| connect(&server_bootstrap),
+            &|| client(client_bootstrap),
+        )?;
+        rows.push(ratio_row(
+            "the same, deployed artifacts (`cargo lambda build --release`, each function on its own)",
+            median(&d.ours),
+            median(&d.raw),
+            fmt_ms,
+            "≤ 2.0",
+            Some(2.0),
+        ));
+        samples.push(d);
+    }
+    // Where the time goes: the function's own timing lines, medians of a few runs.
+    let (mut total_ms, mut config, mut route, mut store) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs.clamp(3, 15) {
+        let mut c = connect(&server_bin);
+        c.env("DEBUG_MODE", "true")
+            .env("APIGW_DEBUG_TIMING", "true");
+        let started = Instant::now();
+        let out = c.output().map_err(|e| e.to_string())?;
+        total_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let text = String::from_utf8_lossy(&out.stderr);
+        config.push(timing_ms(&text, "cold_start_config"));
+        route.push(timing_ms(&text, "route"));
+        store.push(timing_ms(&text, "store_connection"));
+    }
+    let (t, c, r, w) = (
+        median(&total_ms),
+        median(&config),
+        median(&route),
+        median(&store),
+    );
+    rows.push(Row {
+        what: "server $connect cold start, where the time goes (its own timing lines)".into(),
+        ours: format!(
+            "SDK config + router {c:.1} ms · $connect {r:.1} ms (store write {w:.1} ms; token, count: {:.1} ms) · process, runtime, exit {:.1} ms",
+            r - w,
+            t - c - r
+        ),
+        raw: format!("{t:.1} ms in all"),
+        ratio: (c + r) / t,
+        target: "—",
+        met: None,
+    });
+    drop(world);
+    Ok((rows, samples))
 }
 
 /// Broadcast through the local Management API: 64 in flight against the sequential loop,

@@ -88,10 +88,7 @@ impl Jwks {
             "http" if loopback => {}
             _ => return Err(bad("must be https (http only on a loopback host)")),
         }
-        let url: hyper::Uri = parsed
-            .as_str()
-            .parse()
-            .map_err(|_| bad("must be a URL"))?;
+        let url: hyper::Uri = parsed.as_str().parse().map_err(|_| bad("must be a URL"))?;
         Ok(Jwks {
             url,
             cache: Arc::new(Mutex::new(Cache::default())),
@@ -103,7 +100,11 @@ impl Jwks {
 
     /// The key named `kid` and its algorithm, fetching the set when it is missing or old
     /// (at most once more for an unknown `kid`), before `deadline`.
-    pub(crate) async fn key(&self, kid: &str, deadline: Instant) -> Result<(DecodingKey, Algorithm)> {
+    pub(crate) async fn key(
+        &self,
+        kid: &str,
+        deadline: Instant,
+    ) -> Result<(DecodingKey, Algorithm)> {
         let mut cache = self.cache.lock().await;
         let mut fetched_now = false;
         if cache.fetched.is_none_or(|t| t.elapsed() >= self.lifetime) {
@@ -176,7 +177,9 @@ impl Jwks {
             .header("accept", "application/json")
             .body(Empty::<Bytes>::new())
             .map_err(|_| failed("request not built"))?;
-        let left = deadline.saturating_duration_since(Instant::now()).min(JWKS_TIMEOUT);
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .min(JWKS_TIMEOUT);
         let fetched = tokio::time::timeout(left, async {
             let response = client.request(request).await.map_err(|_| "unreachable")?;
             if !response.status().is_success() {

@@ -53,7 +53,9 @@ impl VerifierSettings {
                 .ok()
                 .filter(|s| *s <= 300)
                 .map(Duration::from_secs)
-                .ok_or_else(|| Error::invalid("APIGW_JWT_LEEWAY", "must be seconds from 0 to 300"))?,
+                .ok_or_else(|| {
+                    Error::invalid("APIGW_JWT_LEEWAY", "must be seconds from 0 to 300")
+                })?,
         };
         Ok(VerifierSettings {
             issuer: nonempty("APIGW_JWT_ISSUER"),

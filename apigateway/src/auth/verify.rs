@@ -180,7 +180,9 @@ impl Verifier {
                 ))
             }
         };
-        Ok(Some(verifier.with_settings(VerifierSettings::from_lookup(&lookup)?)))
+        Ok(Some(
+            verifier.with_settings(VerifierSettings::from_lookup(&lookup)?),
+        ))
     }
 
     /// The scopes of a `scope` / `scp` value (a space-separated string or a list).

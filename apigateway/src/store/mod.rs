@@ -16,8 +16,8 @@ pub use pages::IdPages;
 mod rate;
 mod rooms;
 mod sweep;
-pub use sweep::{Cursor, SweepPage};
 pub use rooms::Member;
+pub use sweep::{Cursor, SweepPage};
 mod schema;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -122,7 +122,10 @@ impl Store {
         if let Some(url) = crate::endpoint_from_env("DYNAMODB") {
             builder = builder.endpoint_url(url);
         }
-        Ok(Store::new(Client::from_conf(builder.build()), StoreSettings::from_env()?))
+        Ok(Store::new(
+            Client::from_conf(builder.build()),
+            StoreSettings::from_env()?,
+        ))
     }
 
     /// A store over `client` (tests give one with an endpoint and an interceptor).

@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use apigateway::{
-    Answer, Audience, BroadcastReport, Error, Management, Store,
-};
+use apigateway::{Answer, Audience, BroadcastReport, Error, Management, Store};
 use serde_json::json;
 use server_interface::{error_frame, frame, rfc3339, AppRequest};
 
@@ -175,10 +173,12 @@ async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> S
             let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
             pass_on(ctx, "direct_message", Audience::Users(vec![user_id]), data).await
         }
-        AppRequest::Broadcast { .. } if !ctx.scopes.iter().any(|s| s == ADMIN_SCOPE) => error_frame(
-            &format!("Broadcast needs the scope {ADMIN_SCOPE}."),
-            apigateway::codes::APIGW_FORBIDDEN.as_str(),
-        ),
+        AppRequest::Broadcast { .. } if !ctx.scopes.iter().any(|s| s == ADMIN_SCOPE) => {
+            error_frame(
+                &format!("Broadcast needs the scope {ADMIN_SCOPE}."),
+                apigateway::codes::APIGW_FORBIDDEN.as_str(),
+            )
+        }
         AppRequest::Broadcast { message } => {
             let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
             pass_on(ctx, "broadcast", Audience::All, data).await

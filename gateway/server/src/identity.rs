@@ -99,11 +99,19 @@ impl Identity {
     /// `APIGW_JWT_PUBLIC_KEY` or `APIGW_JWT_JWKS_URL` is set, `APIGW_ALLOWED_ORIGINS`
     /// (comma-separated), `APIGW_DEV_IDENTITY=true` for the development identity.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Identity> {
-        let dev_identity = lookup("APIGW_DEV_IDENTITY")
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"));
+        let dev_identity = lookup("APIGW_DEV_IDENTITY").is_some_and(|v| {
+            matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on")
+        });
         let origins = lookup("APIGW_ALLOWED_ORIGINS").unwrap_or_default();
-        let origins: Vec<&str> = origins.split(',').map(str::trim).filter(|o| !o.is_empty()).collect();
-        if origins.iter().any(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
+        let origins: Vec<&str> = origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .collect();
+        if origins
+            .iter()
+            .any(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
             return Err(Error::invalid(
                 "APIGW_ALLOWED_ORIGINS",
                 "must be comma-separated origins such as https://chat.example.com",
@@ -200,7 +208,8 @@ impl Identity {
             return Ok(Principal {
                 user_id: Some(claims.sub),
                 scopes: claims.scopes,
-                protocol: (credential.source == TokenSource::Subprotocol).then_some(BEARER_PROTOCOL),
+                protocol: (credential.source == TokenSource::Subprotocol)
+                    .then_some(BEARER_PROTOCOL),
             });
         }
         if self.dev_identity {

@@ -27,8 +27,12 @@ pub use apigateway::{
 };
 pub use contract::{Envelope, ErrorCode, Failure};
 pub use identity::{Identity, Principal};
-pub use limits::{Limits, RateLimit, DEFAULT_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW};
+pub use limits::{
+    Limits, RateLimit, DEFAULT_CONNECTIONS_PER_USER, DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW,
+};
 pub use push_api::*;
-pub use service::{idle_limit, shape_of, EventShape, BROADCAST_PATH, DEFAULT_IDLE_LIMIT, STATS_PATH};
 pub use router::{handler, Context, Handler, Hook, Router};
 pub use server_interface::SCOPE;
+pub use service::{
+    idle_limit, shape_of, EventShape, BROADCAST_PATH, DEFAULT_IDLE_LIMIT, STATS_PATH,
+};

@@ -360,7 +360,10 @@ impl Router {
         let checked = tokio::time::timeout_at(deadline.into(), async {
             let mut open = 0usize;
             for connection in &others {
-                match management.is_alive(&endpoint, &connection.connection_id).await {
+                match management
+                    .is_alive(&endpoint, &connection.connection_id)
+                    .await
+                {
                     Ok(false) => {}
                     // Open, or not known: it counts.
                     Ok(true) | Err(_) => open += 1,

@@ -80,7 +80,9 @@ impl Router {
             },
             EventShape::Scheduled => {
                 return match self.heartbeat().await {
-                    Ok(report) => json!({"success": true, "message": "Heartbeat sent.", "data": report}),
+                    Ok(report) => {
+                        json!({"success": true, "message": "Heartbeat sent.", "data": report})
+                    }
                     Err(e) => serde_json::from_str(Envelope::failure(&Failure::from(&e)).as_str())
                         .unwrap_or(Value::Null),
                 };
@@ -98,9 +100,9 @@ impl Router {
     /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` names, with the connected count.
     pub async fn heartbeat(&self) -> apigateway::Result<apigateway::HeartbeatReport> {
         let env = |name: &str| std::env::var(name).ok();
-        let management = self.management().ok_or_else(|| {
-            Error::invalid("management", "the router has no Management API")
-        })?;
+        let management = self
+            .management()
+            .ok_or_else(|| Error::invalid("management", "the router has no Management API"))?;
         let endpoint = management_endpoint(env, None, None, None)?;
         let idle = idle_limit(env).map_err(|e| Error::invalid("APIGW_IDLE_LIMIT", e))?;
         let concurrency =
@@ -108,7 +110,13 @@ impl Router {
         let clients = self.store().stats().await?.connected_clients.max(0);
         let frame = heartbeat_frame(clients);
         management
-            .heartbeat(&endpoint, frame.as_bytes(), idle, concurrency, self.until_deadline())
+            .heartbeat(
+                &endpoint,
+                frame.as_bytes(),
+                idle,
+                concurrency,
+                self.until_deadline(),
+            )
             .await
     }
 
@@ -174,20 +182,29 @@ impl Router {
         };
         let env = |name: &str| std::env::var(name).ok();
         let sending = async {
-            let management = self.management().ok_or_else(|| {
-                Error::invalid("management", "the router has no Management API")
-            })?;
+            let management = self
+                .management()
+                .ok_or_else(|| Error::invalid("management", "the router has no Management API"))?;
             let endpoint = management_endpoint(env, None, None, None)?;
-            let concurrency = concurrency(env)
-                .map_err(|e| Error::invalid("APIGW_BROADCAST_CONCURRENCY", e))?;
+            let concurrency =
+                concurrency(env).map_err(|e| Error::invalid("APIGW_BROADCAST_CONCURRENCY", e))?;
             let end = deadline.min(Instant::now() + SEND_BUDGET);
             management
-                .broadcast(&endpoint, Audience::All, broadcast.frame().as_bytes(), concurrency, end)
+                .broadcast(
+                    &endpoint,
+                    Audience::All,
+                    broadcast.frame().as_bytes(),
+                    concurrency,
+                    end,
+                )
                 .await
         };
         match sending.await {
             Ok(report) => {
-                let _ = self.store().count_messages(0, report.delivered as i64).await;
+                let _ = self
+                    .store()
+                    .count_messages(0, report.delivered as i64)
+                    .await;
                 http_success(
                     "Message broadcasted successfully",
                     json!({"message": "Message broadcasted successfully",
@@ -220,7 +237,10 @@ fn http_success(message: &str, data: Value) -> Answer {
 fn http_failure(status: u16, e: &Error) -> Answer {
     debug::warn_line(
         &SCOPE,
-        format_args!("management request refused ({status}, {}): {e}", e.code().as_str()),
+        format_args!(
+            "management request refused ({status}, {}): {e}",
+            e.code().as_str()
+        ),
     );
     envelope_answer(status, Envelope::failure(&Failure::from(e)).as_str())
 }

@@ -122,7 +122,10 @@ async fn room_direct_and_broadcast_messages_reach_the_others() {
             ))
             .await;
         let refused: Value = serde_json::from_str(refused.body.as_deref().unwrap()).unwrap();
-        assert_eq!(refused["data"]["error_code"], "APIGW_FORBIDDEN", "{refused}");
+        assert_eq!(
+            refused["data"]["error_code"], "APIGW_FORBIDDEN",
+            "{refused}"
+        );
         let all = router
             .handle_value(message(
                 "s2=",

@@ -170,7 +170,10 @@ fn hs_identity() -> Identity {
 /// No token in any debug line so far, in `texts`, or in the table's records.
 async fn assert_no_token(w: &World, texts: &[String]) {
     let log = String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned();
-    assert!(log.contains("connect failed"), "the refusals were logged: {log}");
+    assert!(
+        log.contains("connect failed"),
+        "the refusals were logged: {log}"
+    );
     let mut records = String::new();
     for c in w.store.all_connections().await.unwrap() {
         records.push_str(&format!("{c:?}"));
@@ -190,6 +193,9 @@ async fn assert_no_token(w: &World, texts: &[String]) {
     }
 }
 
+/// A refusal case: its name, query, headers and the status it must get.
+type Case = (&'static str, Value, Vec<(&'static str, String)>, u16);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_answers_401_or_403_and_stores_nothing() {
     let w = world().await;
@@ -205,7 +211,7 @@ async fn every_refusal_answers_401_or_403_and_stores_nothing() {
             b.encode(good_claims("mallory").to_string())
         ))
     };
-    let cases: Vec<(&str, Value, Vec<(&str, String)>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         ("missing", json!({}), vec![], 401),
         (
             "expired",
@@ -228,7 +234,13 @@ async fn every_refusal_answers_401_or_403_and_stores_nothing() {
         (
             "wrong signature",
             json!({}),
-            vec![("Authorization", bearer(&hs256(good_claims("a"), "another-secret-that-is-32-bytes-long")))],
+            vec![(
+                "Authorization",
+                bearer(&hs256(
+                    good_claims("a"),
+                    "another-secret-that-is-32-bytes-long",
+                )),
+            )],
             401,
         ),
         (
@@ -249,28 +261,50 @@ async fn every_refusal_answers_401_or_403_and_stores_nothing() {
     for (i, (name, query, headers, status)) in cases.into_iter().enumerate() {
         let id = format!("refused{i}=");
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let answer = router.handle_value(connect(&id, &host, query, &headers)).await;
+        let answer = router
+            .handle_value(connect(&id, &host, query, &headers))
+            .await;
         assert_eq!(answer.status_code, status, "{name}: {answer:?}");
-        assert!(answer.headers.is_empty() && answer.body.is_none(), "{name}: a bare refusal");
-        assert!(w.store.get_connection(&id).await.unwrap().is_none(), "{name}: nothing stored");
+        assert!(
+            answer.headers.is_empty() && answer.body.is_none(),
+            "{name}: a bare refusal"
+        );
+        assert!(
+            w.store.get_connection(&id).await.unwrap().is_none(),
+            "{name}: nothing stored"
+        );
         answers.push(answer.to_json());
     }
 
     // Algorithm confusion: an HS256 token keyed with the ES256 public key's PEM.
-    let ec = PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap();
+    let ec = PKey::from_ec_key(
+        EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap(),
+    )
+    .unwrap();
     let public_pem = String::from_utf8(ec.public_key_to_pem().unwrap()).unwrap();
     let es = router.clone().identity(Identity::jwt(
-        Verifier::public_key_pem(public_pem.as_bytes()).unwrap().with_settings(settings()),
+        Verifier::public_key_pem(public_pem.as_bytes())
+            .unwrap()
+            .with_settings(settings()),
     ));
     let confused = hs256(good_claims("mallory"), &public_pem);
-    let answer = es.handle_value(connect("confused=", &host, json!({"token": confused}), &[])).await;
+    let answer = es
+        .handle_value(connect("confused=", &host, json!({"token": confused}), &[]))
+        .await;
     assert_eq!(answer.status_code, 401, "algorithm confusion refused");
 
     // Another origin: 403; the listed one and a device without Origin get in.
-    let listed = router.clone().identity(hs_identity().with_allowed_origins(&["https://chat.example.com"]));
+    let listed = router
+        .clone()
+        .identity(hs_identity().with_allowed_origins(&["https://chat.example.com"]));
     let token = hs256(good_claims("olga"), SECRET);
     let answer = listed
-        .handle_value(connect("origin1=", &host, json!({"token": token}), &[("Origin", "https://evil.example.net")]))
+        .handle_value(connect(
+            "origin1=",
+            &host,
+            json!({"token": token}),
+            &[("Origin", "https://evil.example.net")],
+        ))
         .await;
     assert_eq!(answer.status_code, 403, "wrong origin");
     assert!(w.store.get_connection("origin1=").await.unwrap().is_none());
@@ -278,7 +312,9 @@ async fn every_refusal_answers_401_or_403_and_stores_nothing() {
         ("origin2=", vec![("Origin", "https://chat.example.com")]),
         ("origin3=", vec![]),
     ] {
-        let answer = listed.handle_value(connect(id, &host, json!({"token": token}), &headers)).await;
+        let answer = listed
+            .handle_value(connect(id, &host, json!({"token": token}), &headers))
+            .await;
         assert_eq!(answer.status_code, 200, "{id}: {answer:?}");
     }
     assert_no_token(&w, &answers).await;
@@ -291,17 +327,32 @@ async fn query_header_and_subprotocol_tokens_get_in() {
     let router = router(&w, hs_identity());
     let t1 = hs256(good_claims("alice"), SECRET);
     let t2 = hs256(good_claims("bob"), SECRET);
-    let t3 = hs256(json!({"sub": "carol", "aud": "chat", "exp": now() + 300}), SECRET);
+    let t3 = hs256(
+        json!({"sub": "carol", "aud": "chat", "exp": now() + 300}),
+        SECRET,
+    );
     let mut answers = Vec::new();
-    let a = router.handle_value(connect("q=", &host, json!({"token": t1}), &[])).await;
+    let a = router
+        .handle_value(connect("q=", &host, json!({"token": t1}), &[]))
+        .await;
     assert_eq!(a.status_code, 200, "query: {a:?}");
-    assert!(a.headers.is_empty(), "no subprotocol selected for a query token");
+    assert!(
+        a.headers.is_empty(),
+        "no subprotocol selected for a query token"
+    );
     let auth = format!("Bearer {t2}");
-    let a = router.handle_value(connect("h=", &host, json!({}), &[("Authorization", &auth)])).await;
+    let a = router
+        .handle_value(connect("h=", &host, json!({}), &[("Authorization", &auth)]))
+        .await;
     assert_eq!(a.status_code, 200, "header: {a:?}");
     let offered = format!("bearer, {t3}");
     let a = router
-        .handle_value(connect("p=", &host, json!({}), &[("Sec-WebSocket-Protocol", &offered)]))
+        .handle_value(connect(
+            "p=",
+            &host,
+            json!({}),
+            &[("Sec-WebSocket-Protocol", &offered)],
+        ))
         .await;
     assert_eq!(a.status_code, 200, "subprotocol: {a:?}");
     assert_eq!(
@@ -315,10 +366,17 @@ async fn query_header_and_subprotocol_tokens_get_in() {
         assert_eq!(c.user_id.as_deref(), Some(user), "sub is the user id");
     }
     let alice = w.store.get_connection("q=").await.unwrap().unwrap();
-    assert_eq!(alice.metadata["scopes"], json!(["chat:write", "websocket:admin"]));
+    assert_eq!(
+        alice.metadata["scopes"],
+        json!(["chat:write", "websocket:admin"])
+    );
     // Scopes decide a later route: carol has none, so her broadcast is refused.
     let b = router
-        .handle_value(message("p=", &host, json!({"type": "broadcast", "data": {"message": "hi"}})))
+        .handle_value(message(
+            "p=",
+            &host,
+            json!({"type": "broadcast", "data": {"message": "hi"}}),
+        ))
         .await;
     let frame: Value = serde_json::from_str(b.body.as_deref().unwrap()).unwrap();
     assert_eq!(frame["data"]["error_code"], "APIGW_FORBIDDEN", "{frame}");
@@ -326,7 +384,9 @@ async fn query_header_and_subprotocol_tokens_get_in() {
     // An RS256 public key works the same way.
     let rsa = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let rs = router.clone().identity(Identity::jwt(
-        Verifier::public_key_pem(&rsa.public_key_to_pem().unwrap()).unwrap().with_settings(settings()),
+        Verifier::public_key_pem(&rsa.public_key_to_pem().unwrap())
+            .unwrap()
+            .with_settings(settings()),
     ));
     let signed = remember(
         encode(
@@ -336,9 +396,13 @@ async fn query_header_and_subprotocol_tokens_get_in() {
         )
         .unwrap(),
     );
-    let a = rs.handle_value(connect("rs=", &host, json!({"token": signed}), &[])).await;
+    let a = rs
+        .handle_value(connect("rs=", &host, json!({"token": signed}), &[]))
+        .await;
     assert_eq!(a.status_code, 200, "RS256: {a:?}");
-    let _ = router.handle_value(connect("x=", &host, json!({}), &[])).await;
+    let _ = router
+        .handle_value(connect("x=", &host, json!({}), &[]))
+        .await;
     assert_no_token(&w, &answers).await;
 }
 
@@ -366,7 +430,10 @@ async fn key_set() -> KeySet {
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().unwrap());
+    let url = format!(
+        "http://{}/.well-known/jwks.json",
+        listener.local_addr().unwrap()
+    );
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -375,7 +442,10 @@ async fn key_set() -> KeySet {
 
 /// An ES256 key as (its signing key, its JWK named `kid`).
 fn ec_key(kid: &str) -> (EncodingKey, Jwk) {
-    let ec = PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap()).unwrap();
+    let ec = PKey::from_ec_key(
+        EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap(),
+    )
+    .unwrap();
     let signing = EncodingKey::from_ec_pem(&ec.private_key_to_pem_pkcs8().unwrap()).unwrap();
     let mut jwk = Jwk::from_encoding_key(&signing, Algorithm::ES256).unwrap();
     jwk.common.key_id = Some(kid.to_owned());
@@ -399,30 +469,61 @@ async fn a_jwks_rotation_is_followed_with_one_refetch() {
     set.keys.lock().unwrap().keys = vec![jwk1];
     let mut jwks = Jwks::new(&set.url).unwrap();
     jwks.cooldown = Duration::ZERO;
-    let router = router(&w, Identity::jwt(Verifier::jwks(jwks).with_settings(settings())));
+    let router = router(
+        &w,
+        Identity::jwt(Verifier::jwks(jwks).with_settings(settings())),
+    );
     let a = router
-        .handle_value(connect("j1=", &host, json!({"token": es256(&k1, "k1", good_claims("erin"))}), &[]))
+        .handle_value(connect(
+            "j1=",
+            &host,
+            json!({"token": es256(&k1, "k1", good_claims("erin"))}),
+            &[],
+        ))
         .await;
     assert_eq!(a.status_code, 200, "{a:?}");
     assert_eq!(set.fetches.load(SeqCst), 1);
     let a = router
-        .handle_value(connect("j2=", &host, json!({"token": es256(&k1, "k1", good_claims("erin"))}), &[]))
+        .handle_value(connect(
+            "j2=",
+            &host,
+            json!({"token": es256(&k1, "k1", good_claims("erin"))}),
+            &[],
+        ))
         .await;
     assert_eq!(a.status_code, 200);
-    assert_eq!(set.fetches.load(SeqCst), 1, "a known kid is served from the cache");
+    assert_eq!(
+        set.fetches.load(SeqCst),
+        1,
+        "a known kid is served from the cache"
+    );
     // The issuer rotates: k2 in, k1 out.
     set.keys.lock().unwrap().keys = vec![jwk2];
     let a = router
-        .handle_value(connect("j3=", &host, json!({"token": es256(&k2, "k2", good_claims("erin"))}), &[]))
+        .handle_value(connect(
+            "j3=",
+            &host,
+            json!({"token": es256(&k2, "k2", good_claims("erin"))}),
+            &[],
+        ))
         .await;
     assert_eq!(a.status_code, 200, "the new key after one refetch: {a:?}");
     assert_eq!(set.fetches.load(SeqCst), 2);
     // A token naming a key the set does not have: one refetch, then 401.
     let a = router
-        .handle_value(connect("j4=", &host, json!({"token": es256(&k1, "nope", good_claims("erin"))}), &[]))
+        .handle_value(connect(
+            "j4=",
+            &host,
+            json!({"token": es256(&k1, "nope", good_claims("erin"))}),
+            &[],
+        ))
         .await;
     assert_eq!(a.status_code, 401);
-    assert_eq!(set.fetches.load(SeqCst), 3, "exactly one refetch for the unknown kid");
+    assert_eq!(
+        set.fetches.load(SeqCst),
+        3,
+        "exactly one refetch for the unknown kid"
+    );
 
     // With the default cooldown, a burst of unknown kids costs no fetch past the first.
     let cooled = router.clone().identity(Identity::jwt(
@@ -431,11 +532,20 @@ async fn a_jwks_rotation_is_followed_with_one_refetch() {
     let before = set.fetches.load(SeqCst);
     for i in 0..5 {
         let a = cooled
-            .handle_value(connect(&format!("burst{i}="), &host, json!({"token": es256(&k2, &format!("x{i}"), good_claims("erin"))}), &[]))
+            .handle_value(connect(
+                &format!("burst{i}="),
+                &host,
+                json!({"token": es256(&k2, &format!("x{i}"), good_claims("erin"))}),
+                &[],
+            ))
             .await;
         assert_eq!(a.status_code, 401);
     }
-    assert_eq!(set.fetches.load(SeqCst) - before, 1, "the cooldown holds refetches back");
+    assert_eq!(
+        set.fetches.load(SeqCst) - before,
+        1,
+        "the cooldown holds refetches back"
+    );
     assert_no_token(&w, &[]).await;
 }
 
@@ -454,13 +564,21 @@ async fn an_authorizers_identity_holds_on_connect_and_later_routes() {
     w.api.connect("az=");
     // A later route carries the authorizer again (AWS passes it on every route): the scope
     // lets the broadcast through.
-    let mut m = message("az=", &host, json!({"type": "broadcast", "data": {"message": "hi"}}));
+    let mut m = message(
+        "az=",
+        &host,
+        json!({"type": "broadcast", "data": {"message": "hi"}}),
+    );
     m["requestContext"]["authorizer"] = json!({"principalId": "frank", "scope": "websocket:admin"});
     let b = router.handle_value(m).await;
     let frame: Value = serde_json::from_str(b.body.as_deref().unwrap()).unwrap();
     assert_eq!(frame["type"], "broadcast_sent", "{frame}");
     // Without the scope in the authorizer's context, the same broadcast is refused.
-    let mut m = message("az=", &host, json!({"type": "broadcast", "data": {"message": "hi"}}));
+    let mut m = message(
+        "az=",
+        &host,
+        json!({"type": "broadcast", "data": {"message": "hi"}}),
+    );
     m["requestContext"]["authorizer"] = json!({"principalId": "frank"});
     let b = router.handle_value(m).await;
     let frame: Value = serde_json::from_str(b.body.as_deref().unwrap()).unwrap();
@@ -475,12 +593,16 @@ async fn the_per_user_limit_checks_its_counted_connections_first() {
     let token = hs256(good_claims("gina"), SECRET);
     for i in 0..5 {
         let id = format!("g{i}=");
-        let a = router.handle_value(connect(&id, &host, json!({"token": token}), &[])).await;
+        let a = router
+            .handle_value(connect(&id, &host, json!({"token": token}), &[]))
+            .await;
         assert_eq!(a.status_code, 200, "{id}");
         w.api.connect(&id);
     }
     // All five open: the sixth is refused, nothing stored.
-    let a = router.handle_value(connect("g5=", &host, json!({"token": token}), &[])).await;
+    let a = router
+        .handle_value(connect("g5=", &host, json!({"token": token}), &[]))
+        .await;
     assert_eq!(a.status_code, 403, "over the per-user limit");
     assert!(w.store.get_connection("g5=").await.unwrap().is_none());
     // Three went without a $disconnect reaching us: their records stay until the check.
@@ -488,8 +610,13 @@ async fn the_per_user_limit_checks_its_counted_connections_first() {
         w.api.disconnect(id);
     }
     assert_eq!(w.store.connections_by_user("gina").await.unwrap().len(), 5);
-    let a = router.handle_value(connect("g5=", &host, json!({"token": token}), &[])).await;
-    assert_eq!(a.status_code, 200, "the stale records do not lock the user out");
+    let a = router
+        .handle_value(connect("g5=", &host, json!({"token": token}), &[]))
+        .await;
+    assert_eq!(
+        a.status_code, 200,
+        "the stale records do not lock the user out"
+    );
     let mut left: Vec<String> = w
         .store
         .connections_by_user("gina")

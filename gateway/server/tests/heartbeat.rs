@@ -38,7 +38,10 @@ async fn the_heartbeat_cursor_carries_across_two_runs() {
 
     let ids: Vec<String> = (0..CONNECTIONS).map(|i| format!("hb{i:03}=")).collect();
     for id in &ids {
-        store.store_connection(&NewConnection::new(id)).await.unwrap();
+        store
+            .store_connection(&NewConnection::new(id))
+            .await
+            .unwrap();
     }
     // Live at API Gateway: all but the last five (gone without a $disconnect).
     for id in &ids[..CONNECTIONS - 5] {
@@ -52,7 +55,13 @@ async fn the_heartbeat_cursor_carries_across_two_runs() {
         - 3_600_000;
     for id in &ids[..3] {
         store
-            .update_connection(id, &ConnectionUpdate { metadata: None, last_activity: Some(hour_ago) })
+            .update_connection(
+                id,
+                &ConnectionUpdate {
+                    metadata: None,
+                    last_activity: Some(hour_ago),
+                },
+            )
             .await
             .unwrap();
     }
@@ -67,8 +76,15 @@ async fn the_heartbeat_cursor_carries_across_two_runs() {
         .unwrap();
     let took = started.elapsed();
     assert!(!first.complete && !first.resumed, "{first:?}");
-    assert!(took < Duration::from_millis(990), "the run kept its deadline: {took:?}");
-    assert!(store.load_cursor(apigateway::HEARTBEAT_CURSOR).await.unwrap().is_some());
+    assert!(
+        took < Duration::from_millis(990),
+        "the run kept its deadline: {took:?}"
+    );
+    assert!(store
+        .load_cursor(apigateway::HEARTBEAT_CURSOR)
+        .await
+        .unwrap()
+        .is_some());
 
     // Run 2: from the cursor to the end.
     api.set_delay(Duration::ZERO);
@@ -78,25 +94,41 @@ async fn the_heartbeat_cursor_carries_across_two_runs() {
         .await
         .unwrap();
     assert!(second.complete && second.resumed, "{second:?}");
-    assert!(store.load_cursor(apigateway::HEARTBEAT_CURSOR).await.unwrap().is_none(), "the finished walk drops its cursor");
+    assert!(
+        store
+            .load_cursor(apigateway::HEARTBEAT_CURSOR)
+            .await
+            .unwrap()
+            .is_none(),
+        "the finished walk drops its cursor"
+    );
 
     let delivered = first.delivered + second.delivered;
     let idle = first.idle_removed + second.idle_removed;
     let gone = first.gone + second.gone;
     assert_eq!(idle, 3, "{first:?} {second:?}");
     assert_eq!(gone, 5, "{first:?} {second:?}");
-    assert_eq!(first.not_attempted + second.not_attempted, 0, "no page was cut: {first:?} {second:?}");
+    assert_eq!(
+        first.not_attempted + second.not_attempted,
+        0,
+        "no page was cut: {first:?} {second:?}"
+    );
     assert_eq!(delivered as usize, CONNECTIONS - 8, "{first:?} {second:?}");
     for id in &ids[3..CONNECTIONS - 5] {
         let got = api.posted_to(id);
         assert_eq!(got.len(), 1, "{id}: one heartbeat across both runs");
         let frame: Value = serde_json::from_slice(&got[0]).unwrap();
         assert_eq!(frame["type"], "heartbeat");
-        assert!(frame["data"]["clients"].as_i64().is_some() && frame["data"]["timestamp"].is_string());
+        assert!(
+            frame["data"]["clients"].as_i64().is_some() && frame["data"]["timestamp"].is_string()
+        );
         assert!(frame["timestamp"].is_string());
     }
     for id in ids[..3].iter().chain(&ids[CONNECTIONS - 5..]) {
-        assert!(store.get_connection(id).await.unwrap().is_none(), "{id} removed");
+        assert!(
+            store.get_connection(id).await.unwrap().is_none(),
+            "{id} removed"
+        );
         assert!(!api.is_live(id), "{id} closed");
     }
 

@@ -77,9 +77,15 @@ fn every_router_route_is_declared_with_its_route_response() {
             r["Properties"]["RouteId"]["Ref"] == name.as_str()
                 && r["Properties"]["RouteResponseKey"] == "$default"
         });
-        assert_eq!(answered, two_way, "{key}: a route response exactly on the two-way routes");
+        assert_eq!(
+            answered, two_way,
+            "{key}: a route response exactly on the two-way routes"
+        );
         if two_way {
-            assert_eq!(route["Properties"]["RouteResponseSelectionExpression"], "$default", "{key}");
+            assert_eq!(
+                route["Properties"]["RouteResponseSelectionExpression"], "$default",
+                "{key}"
+            );
         }
     }
     let integration = &t["Resources"]["ServerIntegration"]["Properties"];
@@ -102,23 +108,46 @@ fn the_table_schedule_routes_and_policy_match_the_code() {
         .collect();
     assert_eq!(
         indexes,
-        BTreeSet::from([apigateway::INDEX_BY_USER, apigateway::INDEX_BY_ROOM, apigateway::INDEX_BY_ACTIVITY])
+        BTreeSet::from([
+            apigateway::INDEX_BY_USER,
+            apigateway::INDEX_BY_ROOM,
+            apigateway::INDEX_BY_ACTIVITY
+        ])
     );
-    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], "expiresAt");
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        "expiresAt"
+    );
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
 
     let function = &t["Resources"]["ServerFunction"]["Properties"];
     assert_eq!(function["Runtime"], "provided.al2023");
     let events = function["Events"].as_object().unwrap();
-    assert!(events.values().any(|e| e["Type"] == "Schedule"), "the heartbeat's schedule");
+    assert!(
+        events.values().any(|e| e["Type"] == "Schedule"),
+        "the heartbeat's schedule"
+    );
     let paths: BTreeSet<(&str, &str)> = events
         .values()
         .filter(|e| e["Type"] == "HttpApi")
-        .map(|e| (e["Properties"]["Method"].as_str().unwrap(), e["Properties"]["Path"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["Properties"]["Method"].as_str().unwrap(),
+                e["Properties"]["Path"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(paths, BTreeSet::from([("GET", STATS_PATH), ("POST", BROADCAST_PATH)]));
+    assert_eq!(
+        paths,
+        BTreeSet::from([("GET", STATS_PATH), ("POST", BROADCAST_PATH)])
+    );
     let variables = function["Environment"]["Variables"].as_object().unwrap();
-    for name in ["APIGW_TABLE", apigateway::ENDPOINT_VARIABLE, "APIGW_JWT_SECRET", "APIGW_JWT_JWKS_URL"] {
+    for name in [
+        "APIGW_TABLE",
+        apigateway::ENDPOINT_VARIABLE,
+        "APIGW_JWT_SECRET",
+        "APIGW_JWT_JWKS_URL",
+    ] {
         assert!(variables.contains_key(name), "{name}");
     }
 
@@ -129,7 +158,10 @@ fn the_table_schedule_routes_and_policy_match_the_code() {
     assert!(!found.is_empty());
     for resource in &found {
         let text = resource.to_string();
-        assert!(!matches!(resource, Value::String(s) if s == "*"), "a statement on *");
+        assert!(
+            !matches!(resource, Value::String(s) if s == "*"),
+            "a statement on *"
+        );
         assert!(!text.contains("\"*\""), "a statement on *: {text}");
     }
     let statements = function["Policies"][0]["Statement"].as_array().unwrap();
@@ -139,18 +171,40 @@ fn the_table_schedule_routes_and_policy_match_the_code() {
         .map(|a| a.as_str().unwrap())
         .collect();
     for wanted in [
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-        "dynamodb:Query", "dynamodb:BatchWriteItem", "execute-api:ManageConnections",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
     ] {
         assert!(actions.contains(wanted), "{wanted}");
     }
-    assert!(!actions.iter().any(|a| a.ends_with('*') || *a == "dynamodb:Scan"), "{actions:?}");
+    assert!(
+        !actions
+            .iter()
+            .any(|a| a.ends_with('*') || *a == "dynamodb:Scan"),
+        "{actions:?}"
+    );
     let manage = statements
         .iter()
         .find(|s| s["Action"][0] == "execute-api:ManageConnections")
         .unwrap();
     for arn in manage["Resource"].as_array().unwrap() {
-        assert!(arn["Fn::Sub"].as_str().unwrap().contains("${WebSocketApi}/${StageName}/"), "{arn}");
-        assert!(arn["Fn::Sub"].as_str().unwrap().ends_with("/@connections/*"), "{arn}");
+        assert!(
+            arn["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .contains("${WebSocketApi}/${StageName}/"),
+            "{arn}"
+        );
+        assert!(
+            arn["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .ends_with("/@connections/*"),
+            "{arn}"
+        );
     }
 }

@@ -13,7 +13,7 @@ mod admin;
 mod app;
 mod time;
 
-pub use apigateway::SCOPE;
 pub use admin::{heartbeat_frame, stats_data, AdminBroadcast, MAX_TYPE_LEN};
+pub use apigateway::SCOPE;
 pub use app::{error_frame, frame, AppRequest, RoomId};
 pub use time::rfc3339;
