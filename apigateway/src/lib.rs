@@ -27,7 +27,7 @@ pub use push::{
     management_endpoint, Audience, BroadcastReport, HeartbeatReport, Management, Outcome,
     RetryRule, DEFAULT_CONCURRENCY, ENDPOINT_VARIABLE, HEARTBEAT_CURSOR,
 };
-pub use sdk::{endpoint_from_env, environment_suffices, sdk_config};
+pub use sdk::{endpoint_from_env, environment_suffices, plain_http_client, sdk_config};
 pub use store::{check_id, Cursor, IdPages, Member, SweepPage};
 pub use store::{
     timeouts, Connection, ConnectionUpdate, NewConnection, Store, StoreSettings, StoreStats,

@@ -60,3 +60,18 @@ pub async fn sdk_config() -> SdkConfig {
 pub fn endpoint_from_env(service: &str) -> Option<String> {
     var(&format!("AWS_ENDPOINT_URL_{service}")).or_else(|| var("AWS_ENDPOINT_URL"))
 }
+
+/// The HTTP client for an endpoint that is plain `http://` (a local DynamoDB or Management
+/// API): no TLS, so no trust roots are loaded; `None` for anything else (the SDK's HTTPS
+/// client, which loads them when first used).
+///
+/// ```
+/// assert!(apigateway::plain_http_client("http://127.0.0.1:8000").is_some());
+/// assert!(apigateway::plain_http_client("https://dynamodb.eu-west-1.amazonaws.com").is_none());
+/// ```
+pub fn plain_http_client(endpoint: &str) -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
+    endpoint
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        .then(|| aws_smithy_http_client::Builder::new().build_http())
+}

@@ -163,9 +163,11 @@ impl Management {
             .connect_timeout(self.rule.attempt_timeout.min(Duration::from_secs(1)))
             .operation_attempt_timeout(self.rule.attempt_timeout)
             .build();
-        let config = self
-            .sdk
-            .clone()
+        let mut sdk = self.sdk.clone();
+        if let Some(plain) = crate::plain_http_client(endpoint) {
+            sdk = sdk.http_client(plain);
+        }
+        let config = sdk
             .endpoint_url(endpoint)
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts)

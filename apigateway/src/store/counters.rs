@@ -57,22 +57,30 @@ impl Store {
     /// A connection came (`by` 1) or went (`by` −1): a counter that fails to count is
     /// logged, never the caller's failure.
     pub(crate) async fn count_connected(&self, by: i64) {
-        let _ = self.add(CONNECTED, by).await;
-        if by > 0 {
-            let _ = self.add(TOTAL, by).await;
-        }
-        let _ = self.note_activity(now_ms()).await;
+        // Three independent writes, concurrently: one round trip on `$connect`, not three.
+        let total = async {
+            if by > 0 {
+                let _ = self.add(TOTAL, by).await;
+            }
+        };
+        let _ = tokio::join!(self.add(CONNECTED, by), total, self.note_activity(now_ms()));
     }
 
     /// Counts messages received from clients and sent to them.
     pub async fn count_messages(&self, received: i64, sent: i64) -> Result<()> {
-        if received != 0 {
-            self.add(RECEIVED, received).await?;
-        }
-        if sent != 0 {
-            self.add(SENT, sent).await?;
-        }
-        self.note_activity(now_ms()).await
+        let add = |counter: &'static str, by: i64| async move {
+            if by != 0 {
+                self.add(counter, by).await
+            } else {
+                Ok(())
+            }
+        };
+        let (r, s, a) = tokio::join!(
+            add(RECEIVED, received),
+            add(SENT, sent),
+            self.note_activity(now_ms())
+        );
+        r.and(s).and(a)
     }
 
     /// Moves the last activity forward to `at_ms` (never back).

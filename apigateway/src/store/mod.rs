@@ -120,6 +120,9 @@ impl Store {
     pub fn from_config(config: &aws_config::SdkConfig) -> Result<Store> {
         let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
         if let Some(url) = crate::endpoint_from_env("DYNAMODB") {
+            if let Some(plain) = crate::plain_http_client(&url) {
+                builder = builder.http_client(plain);
+            }
             builder = builder.endpoint_url(url);
         }
         Ok(Store::new(
