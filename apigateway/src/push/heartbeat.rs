@@ -18,6 +18,9 @@ use crate::SCOPE;
 pub const HEARTBEAT_CURSOR: &str = "heartbeat";
 /// Time a run keeps for its last page at least: no page starts closer to the deadline.
 const PAGE_RESERVE: Duration = Duration::from_millis(500);
+/// Time kept back for saving the cursor: every read and close ends this long before the
+/// deadline, even one that stalls.
+const SAVE_RESERVE: Duration = Duration::from_millis(250);
 
 /// What one heartbeat run did.
 ///
@@ -61,7 +64,13 @@ impl Management {
     ) -> Result<HeartbeatReport> {
         let timer = Timer::start(&SCOPE, "heartbeat");
         let store = self.store().clone();
-        let saved = store.load_cursor(HEARTBEAT_CURSOR).await?;
+        let walk_end = deadline.checked_sub(SAVE_RESERVE).unwrap_or(deadline);
+        let saved = tokio::time::timeout_at(walk_end.into(), store.load_cursor(HEARTBEAT_CURSOR))
+            .await
+            .map_err(|_| crate::error::Error::Store {
+                operation: "GetItem",
+                reason: "timed out".into(),
+            })??;
         let mut report = HeartbeatReport {
             resumed: saved.is_some(),
             ..HeartbeatReport::default()
@@ -83,7 +92,14 @@ impl Management {
                 break Some(cursor);
             }
             let started = Instant::now();
-            let page = store.sweep_page(&cursor, idle_before).await?;
+            let Ok(page) =
+                tokio::time::timeout_at(walk_end.into(), store.sweep_page(&cursor, idle_before))
+                    .await
+            else {
+                // The store stalled past the walk's end: go on from here next time.
+                break Some(cursor);
+            };
+            let page = page?;
             report.pages += 1;
             let mut in_flight: JoinSet<Option<Outcome>> = JoinSet::new();
             let jobs = page
@@ -100,10 +116,13 @@ impl Management {
                 let (me, endpoint, data) = (self.clone(), endpoint.to_owned(), data.clone());
                 in_flight.spawn(async move {
                     if idle {
-                        let _ = me.disconnect(&endpoint, &id).await;
-                        None
+                        let closed =
+                            tokio::time::timeout_at(walk_end.into(), me.disconnect(&endpoint, &id))
+                                .await;
+                        // Not closed in time: the next run finds it idle again.
+                        closed.is_err().then_some(Outcome::NotAttempted)
                     } else {
-                        Some(me.send(&endpoint, &id, &data, deadline).await)
+                        Some(me.send(&endpoint, &id, &data, walk_end).await)
                     }
                 });
             }
@@ -119,7 +138,15 @@ impl Management {
             }
         };
         report.complete = next.is_none();
-        store.save_cursor(HEARTBEAT_CURSOR, next.as_ref()).await?;
+        tokio::time::timeout_at(
+            deadline.into(),
+            store.save_cursor(HEARTBEAT_CURSOR, next.as_ref()),
+        )
+        .await
+        .map_err(|_| crate::error::Error::Store {
+            operation: "PutItem",
+            reason: "timed out".into(),
+        })??;
         debug_line!(
             SCOPE,
             "Heartbeat (delivered={}, gone={}, idle_removed={}, failed={}, unknown={}, not_attempted={}, pages={}, complete={})",

@@ -146,3 +146,54 @@ async fn the_heartbeat_cursor_carries_across_two_runs() {
     assert_eq!(frame["data"]["total_connections"], CONNECTIONS as i64);
     assert_eq!(frame["data"]["connected_clients"], (CONNECTIONS - 8) as i64);
 }
+
+/// A DynamoDB that accepts connections and never answers: the heartbeat still ends by its
+/// deadline (well inside the SDK's own 5 s per call), within 10 %.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_heartbeat_keeps_its_deadline_against_a_store_that_never_answers() {
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", hole.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        // Bounded: the test ends long before 64 connections are made.
+        for stream in hole.incoming().take(64).flatten() {
+            held.push(stream);
+        }
+    });
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "x", "x", None, None, "t",
+        ))
+        .endpoint_url(&url)
+        .timeout_config(apigateway::timeouts())
+        .build();
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        StoreSettings::default(),
+    );
+    let api = ManagementApi::start("local").unwrap();
+    let sdk = aws_sdk_apigatewaymanagement::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
+    let management = Management::new(sdk, store.clone());
+    let budget = Duration::from_secs(2);
+    let started = Instant::now();
+    let outcome = management
+        .heartbeat(
+            &api.url(),
+            b"{}",
+            Duration::from_secs(900),
+            4,
+            Instant::now() + budget,
+        )
+        .await;
+    let took = started.elapsed();
+    assert!(outcome.is_err(), "{outcome:?}");
+    assert!(
+        took <= budget + budget / 10,
+        "took {took:?} for a {budget:?} budget"
+    );
+}
