@@ -56,9 +56,19 @@ fn command(w: &World, args: &[&str], env: &[(&str, &str)]) -> Command {
 
 /// One invocation: its answer, and everything it printed.
 fn invoke(w: &World, event: &Value, env: &[(&str, &str)]) -> (Value, String) {
-    let out: Output = command(w, &["invoke", &event.to_string()], env)
-        .output()
+    // On stdin: an argument is at most 128 KiB (MAX_ARG_STRLEN), and some events are larger.
+    let mut child = command(w, &["invoke", "-"], env)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(event.to_string().as_bytes()).unwrap();
+    }
+    let out: Output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let answer = serde_json::from_str(stdout.trim())
@@ -163,6 +173,7 @@ fn the_management_routes_answer_401_403_400_and_200() {
     w.api.connect("m1=");
     let mut printed = out;
     let body = r#"{"type":"notice","data":{"text":"maintenance at six"}}"#;
+    let big = json!({"type": "notice", "data": {"text": "x".repeat(200 * 1024)}}).to_string();
     let cases = [
         (http("GET", "/api/v1/websocket/stats", None, None), 401),
         (

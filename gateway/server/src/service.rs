@@ -180,6 +180,18 @@ impl Router {
                 return envelope_answer(400, Envelope::failure(&failure).as_str());
             }
         };
+        let frame = broadcast.frame();
+        if frame.len() > apigateway::API_GATEWAY_MESSAGE_LIMIT {
+            let failure = Failure::new(
+                contract::codes::MESSAGE_TOO_LARGE,
+                format!(
+                    "The frame of {} bytes is over API Gateway's {} bytes.",
+                    frame.len(),
+                    apigateway::API_GATEWAY_MESSAGE_LIMIT
+                ),
+            );
+            return envelope_answer(400, Envelope::failure(&failure).as_str());
+        }
         let env = |name: &str| std::env::var(name).ok();
         let sending = async {
             let management = self
