@@ -221,6 +221,15 @@ fn the_management_routes_answer_401_403_400_and_200() {
             ),
             404,
         ),
+        (
+            http(
+                "POST",
+                "/api/v1/websocket/broadcast",
+                Some(&format!("Bearer {admin}")),
+                Some(&big),
+            ),
+            400,
+        ),
     ];
     for (event, status) in cases {
         let (a, out) = invoke(&w, &event, &[]);
