@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, ReturnValue, WriteR
 use debug::{debug_line, Timer};
 
 use super::items::{
-    activity_shard, connection_pk, from_item, n, s, to_item, ConnectionItem, Item, CONNECTION_SK,
+    activity_shard, connection_pk, from_item, n, number_of, s, to_item, ConnectionItem, Item,
+    CONNECTION_SK,
 };
 use super::{
     check_id, now_ms, now_s, store_error, Connection, ConnectionUpdate, NewConnection, Store,
@@ -72,17 +73,10 @@ impl Store {
     /// deleted it yet).
     pub async fn get_connection(&self, connection_id: &str) -> Result<Option<Connection>> {
         check_id("connection_id", connection_id)?;
-        let got = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .key("pk", s(connection_pk(connection_id)))
-            .key("sk", s(CONNECTION_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_error("GetItem", &e))?;
-        let Some(item) = got.item else {
+        let Some(item) = self
+            .get_item(connection_pk(connection_id), CONNECTION_SK)
+            .await?
+        else {
             return Ok(None);
         };
         let item: ConnectionItem = from_item(item)?;
@@ -143,11 +137,7 @@ impl Store {
                     Some(AttributeValue::S(sk)) => sk.clone(),
                     _ => continue,
                 };
-                let expires = match item.get("expiresAt") {
-                    Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
-                    _ => 0,
-                };
-                out.push((sk, expires));
+                out.push((sk, number_of(&item, "expiresAt").unwrap_or(0)));
             }
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),

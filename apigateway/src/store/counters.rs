@@ -1,10 +1,9 @@
 //! Counters across containers: atomic `ADD`s on one of [`SHARDS`] items per counter, so no
 //! single key takes every write; a read sums the shards (one query per counter).
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
-use super::items::{n, s};
+use super::items::{n, number_of, s};
 use super::{now_ms, store_error, Store, SHARDS};
 use crate::error::Result;
 
@@ -153,10 +152,7 @@ impl Store {
             .items
             .unwrap_or_default()
             .iter()
-            .filter_map(|item| match item.get(attribute) {
-                Some(AttributeValue::N(v)) => v.parse().ok(),
-                _ => None,
-            })
+            .filter_map(|item| number_of(item, attribute))
             .collect();
         Ok((
             values.iter().sum(),

@@ -276,3 +276,11 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 pub(crate) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
+
+/// A number attribute of an item, when it is one.
+pub(crate) fn number_of(item: &Item, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().ok(),
+        _ => None,
+    }
+}

@@ -149,6 +149,21 @@ impl Store {
     fn table(&self) -> &str {
         &self.settings.table
     }
+
+    /// One item by its key, read consistently.
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<items::Item>> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .key("pk", items::s(pk))
+            .key("sk", items::s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", &e))?;
+        Ok(got.item)
+    }
 }
 
 /// The SDK's timeouts for the store: 1 s to connect, 3 s per attempt, 5 s per call.

@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::items::{n, s, Item};
+use super::items::{n, number_of, s, Item};
 use super::{check_id, now_ms, now_s, store_error, Store, INDEX_BY_ACTIVITY, SHARDS};
 use crate::error::Result;
 
@@ -79,10 +79,7 @@ impl Store {
             let Some(AttributeValue::S(id)) = item.get("connectionId") else {
                 continue;
             };
-            let number = |name: &str| match item.get(name) {
-                Some(AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0),
-                _ => 0,
-            };
+            let number = |name: &str| number_of(&item, name).unwrap_or(0);
             if number("lastActivity") < idle_before_ms || number("expiresAt") <= now {
                 out.idle.push(id.clone());
             } else {
@@ -106,23 +103,12 @@ impl Store {
     /// The cursor a walk named `name` saved, if any.
     pub async fn load_cursor(&self, name: &str) -> Result<Option<Cursor>> {
         check_id("cursor", name)?;
-        let got = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .key("pk", s(cursor_pk(name)))
-            .key("sk", s("cursor"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| store_error("GetItem", &e))?;
-        let Some(item) = got.item else {
+        let Some(item) = self.get_item(cursor_pk(name), "cursor").await? else {
             return Ok(None);
         };
-        let shard = match item.get("shard") {
-            Some(AttributeValue::N(v)) => v.parse::<u32>().ok().filter(|s| *s < SHARDS),
-            _ => None,
-        };
+        let shard = number_of(&item, "shard")
+            .and_then(|s| u32::try_from(s).ok())
+            .filter(|s| *s < SHARDS);
         let Some(shard) = shard else {
             return Ok(None);
         };
