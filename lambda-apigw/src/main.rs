@@ -59,31 +59,32 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(Command::Token { sub, scopes, ttl }) = &cli.command {
-        return token(sub, scopes, *ttl);
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("lambda-apigw: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     match cli.command {
+        Some(Command::Token { sub, scopes, ttl }) => token(&sub, &scopes, ttl),
         None => {
             debug::install(std::io::stdout);
-            runtime.block_on(run())
+            on_runtime(run())
         }
         Some(Command::Invoke { event }) => {
             if debug::env_flag("DEBUG_MODE") {
                 debug::install(std::io::stderr);
             }
-            runtime.block_on(invoke(&event))
+            on_runtime(invoke(&event))
         }
-        Some(Command::Token { .. }) => ExitCode::FAILURE,
+    }
+}
+
+/// Runs `work` on a current-thread runtime (the token command needs none).
+fn on_runtime(work: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(work),
+        Err(e) => {
+            eprintln!("lambda-apigw: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -38,26 +38,6 @@ impl Claims {
 const MAX_SCOPES: usize = 32;
 const MAX_SCOPE_LEN: usize = 128;
 
-/// The scopes of a `scope` / `scp` value: a space-separated string or a list of strings.
-///
-/// ```
-/// let v = serde_json::json!("read websocket:admin");
-/// assert_eq!(apigateway::auth::Verifier::scopes_of(Some(&v)), ["read", "websocket:admin"]);
-/// ```
-fn scopes_of(value: Option<&Value>) -> Vec<String> {
-    let words: Vec<&str> = match value {
-        Some(Value::String(s)) => s.split_whitespace().collect(),
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    words
-        .into_iter()
-        .filter(|w| !w.is_empty() && w.len() <= MAX_SCOPE_LEN && !w.chars().any(char::is_control))
-        .take(MAX_SCOPES)
-        .map(str::to_owned)
-        .collect()
-}
-
 enum Keys {
     Secret(DecodingKey),
     Public(DecodingKey, Algorithm),
@@ -185,9 +165,27 @@ impl Verifier {
         ))
     }
 
-    /// The scopes of a `scope` / `scp` value (a space-separated string or a list).
+    /// The scopes of a `scope` / `scp` value: a space-separated string or a list of
+    /// strings; at most 32, each at most 128 characters without control characters.
+    ///
+    /// ```
+    /// let v = serde_json::json!("read websocket:admin");
+    /// assert_eq!(apigateway::auth::Verifier::scopes_of(Some(&v)), ["read", "websocket:admin"]);
+    /// ```
     pub fn scopes_of(value: Option<&Value>) -> Vec<String> {
-        scopes_of(value)
+        let words: Vec<&str> = match value {
+            Some(Value::String(s)) => s.split_whitespace().collect(),
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        words
+            .into_iter()
+            .filter(|w| {
+                !w.is_empty() && w.len() <= MAX_SCOPE_LEN && !w.chars().any(char::is_control)
+            })
+            .take(MAX_SCOPES)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Verifies `token`: signature by the expected algorithm only, `exp` present and not
@@ -251,9 +249,9 @@ impl Verifier {
             .and_then(Value::as_str)
             .filter(|s| crate::store::check_id("sub", s).is_ok())
             .ok_or_else(|| unauthorized("the token has no usable sub"))?;
-        let mut scopes = scopes_of(claims.get("scope"));
+        let mut scopes = Verifier::scopes_of(claims.get("scope"));
         if scopes.is_empty() {
-            scopes = scopes_of(claims.get("scp"));
+            scopes = Verifier::scopes_of(claims.get("scp"));
         }
         Ok(Claims {
             sub: sub.to_owned(),

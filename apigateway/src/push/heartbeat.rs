@@ -67,10 +67,7 @@ impl Management {
         let walk_end = deadline.checked_sub(SAVE_RESERVE).unwrap_or(deadline);
         let saved = tokio::time::timeout_at(walk_end.into(), store.load_cursor(HEARTBEAT_CURSOR))
             .await
-            .map_err(|_| crate::error::Error::Store {
-                operation: "GetItem",
-                reason: "timed out".into(),
-            })??;
+            .map_err(|_| timed_out("GetItem"))??;
         let mut report = HeartbeatReport {
             resumed: saved.is_some(),
             ..HeartbeatReport::default()
@@ -143,10 +140,7 @@ impl Management {
             store.save_cursor(HEARTBEAT_CURSOR, next.as_ref()),
         )
         .await
-        .map_err(|_| crate::error::Error::Store {
-            operation: "PutItem",
-            reason: "timed out".into(),
-        })??;
+        .map_err(|_| timed_out("PutItem"))??;
         debug_line!(
             SCOPE,
             "Heartbeat (delivered={}, gone={}, idle_removed={}, failed={}, unknown={}, not_attempted={}, pages={}, complete={})",
@@ -161,6 +155,14 @@ impl Management {
         );
         timer.finish();
         Ok(report)
+    }
+}
+
+/// A store request cut by the walk's deadline, as the store reports its own timeouts.
+fn timed_out(operation: &'static str) -> crate::error::Error {
+    crate::error::Error::Store {
+        operation,
+        reason: "timed out".into(),
     }
 }
 

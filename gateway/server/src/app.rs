@@ -173,12 +173,10 @@ async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> S
             let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
             pass_on(ctx, "direct_message", Audience::Users(vec![user_id]), data).await
         }
-        AppRequest::Broadcast { .. } if !ctx.scopes.iter().any(|s| s == ADMIN_SCOPE) => {
-            error_frame(
-                &format!("Broadcast needs the scope {ADMIN_SCOPE}."),
-                apigateway::codes::APIGW_FORBIDDEN.as_str(),
-            )
-        }
+        AppRequest::Broadcast { .. } if !ctx.has_scope(ADMIN_SCOPE) => error_frame(
+            &format!("Broadcast needs the scope {ADMIN_SCOPE}."),
+            apigateway::codes::APIGW_FORBIDDEN.as_str(),
+        ),
         AppRequest::Broadcast { message } => {
             let data = json!({"from": id, "user_id": ctx.user_id, "message": message});
             pass_on(ctx, "broadcast", Audience::All, data).await

@@ -159,9 +159,7 @@ impl Identity {
         authorization: Option<&str>,
         deadline: Instant,
     ) -> Result<Principal> {
-        if let Some(problem) = &self.broken {
-            return Err(Error::invalid("configuration", problem.clone()));
-        }
+        self.check_configured()?;
         let Some(verifier) = &self.verifier else {
             return Err(Error::Unauthorized {
                 reason: "no key is configured for the management API".into(),
@@ -172,22 +170,21 @@ impl Identity {
                 reason: "no bearer token".into(),
             }
         })?;
-        let _guard = debug::register_secret(credential.token());
-        let claims = verifier.verify(credential.token(), deadline).await?;
-        Ok(Principal {
-            user_id: Some(claims.sub),
-            scopes: claims.scopes,
-            protocol: None,
-        })
+        verified(verifier, &credential, deadline).await
+    }
+
+    fn check_configured(&self) -> Result<()> {
+        match &self.broken {
+            Some(problem) => Err(Error::invalid("configuration", problem.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Who `event` (a `$connect`) is, or why not: [`Error::Forbidden`] for an origin
     /// outside the list, [`Error::Unauthorized`] for a missing or failing token. The token
     /// is a registered secret of the debug crate while it is read.
     pub async fn admit(&self, event: &WsEvent, deadline: Instant) -> Result<Principal> {
-        if let Some(problem) = &self.broken {
-            return Err(Error::invalid("configuration", problem.clone()));
-        }
+        self.check_configured()?;
         if !self.allowed_origins.is_empty() {
             if let Some(origin) = event.header("origin") {
                 if !self.allowed_origins.contains(&normal_origin(origin)) {
@@ -203,14 +200,7 @@ impl Identity {
                 reason: "no token (query token, Authorization: Bearer, or the bearer subprotocol)"
                     .into(),
             })?;
-            let _guard = debug::register_secret(credential.token());
-            let claims = verifier.verify(credential.token(), deadline).await?;
-            return Ok(Principal {
-                user_id: Some(claims.sub),
-                scopes: claims.scopes,
-                protocol: (credential.source == TokenSource::Subprotocol)
-                    .then_some(BEARER_PROTOCOL),
-            });
+            return verified(verifier, &credential, deadline).await;
         }
         if self.dev_identity {
             return Ok(Principal {
@@ -221,4 +211,20 @@ impl Identity {
         }
         Ok(Principal::default())
     }
+}
+
+/// Who `credential` is, by `verifier`: the token a registered secret of the debug crate
+/// while it is read; `bearer` selected when it came as the subprotocol.
+async fn verified(
+    verifier: &Verifier,
+    credential: &Credential,
+    deadline: Instant,
+) -> Result<Principal> {
+    let _guard = debug::register_secret(credential.token());
+    let claims = verifier.verify(credential.token(), deadline).await?;
+    Ok(Principal {
+        user_id: Some(claims.sub),
+        scopes: claims.scopes,
+        protocol: (credential.source == TokenSource::Subprotocol).then_some(BEARER_PROTOCOL),
+    })
 }

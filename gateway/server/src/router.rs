@@ -36,6 +36,13 @@ pub struct Context {
     pub deadline: Option<std::time::Instant>,
 }
 
+impl Context {
+    /// Whether the connection was granted `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
 type Future_<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A route handler: an async function of the context answering API Gateway.

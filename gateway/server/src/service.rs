@@ -54,6 +54,11 @@ pub fn shape_of(value: &Value) -> EventShape {
     }
 }
 
+/// The process environment, as the settings' readers take it.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 /// The heartbeat's idle limit: `APIGW_IDLE_LIMIT` (seconds, 60 to 86400).
 pub fn idle_limit(lookup: impl Fn(&str) -> Option<String>) -> Result<Duration, String> {
     match lookup("APIGW_IDLE_LIMIT") {
@@ -99,14 +104,8 @@ impl Router {
     /// The scheduled heartbeat ([`apigateway::Management::heartbeat`]) to the endpoint
     /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` names, with the connected count.
     pub async fn heartbeat(&self) -> apigateway::Result<apigateway::HeartbeatReport> {
-        let env = |name: &str| std::env::var(name).ok();
-        let management = self
-            .management()
-            .ok_or_else(|| Error::invalid("management", "the router has no Management API"))?;
-        let endpoint = management_endpoint(env, None, None, None)?;
+        let (management, endpoint, concurrency) = self.pushing()?;
         let idle = idle_limit(env).map_err(|e| Error::invalid("APIGW_IDLE_LIMIT", e))?;
-        let concurrency =
-            concurrency(env).map_err(|e| Error::invalid("APIGW_BROADCAST_CONCURRENCY", e))?;
         let clients = self.store().stats().await?.connected_clients.max(0);
         let frame = heartbeat_frame(clients);
         management
@@ -118,6 +117,19 @@ impl Router {
                 self.until_deadline(),
             )
             .await
+    }
+
+    /// What the schedule and the management API push with: the Management API, the endpoint
+    /// `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI` names (neither event carries a WebSocket
+    /// `domainName`), the posts in flight.
+    fn pushing(&self) -> apigateway::Result<(&apigateway::Management, String, usize)> {
+        let management = self
+            .management()
+            .ok_or_else(|| Error::invalid("management", "the router has no Management API"))?;
+        let endpoint = management_endpoint(env, None, None, None)?;
+        let concurrency =
+            concurrency(env).map_err(|e| Error::invalid("APIGW_BROADCAST_CONCURRENCY", e))?;
+        Ok((management, endpoint, concurrency))
     }
 
     async fn http(&self, request: HttpRequest) -> Answer {
@@ -192,23 +204,11 @@ impl Router {
             );
             return envelope_answer(400, Envelope::failure(&failure).as_str());
         }
-        let env = |name: &str| std::env::var(name).ok();
         let sending = async {
-            let management = self
-                .management()
-                .ok_or_else(|| Error::invalid("management", "the router has no Management API"))?;
-            let endpoint = management_endpoint(env, None, None, None)?;
-            let concurrency =
-                concurrency(env).map_err(|e| Error::invalid("APIGW_BROADCAST_CONCURRENCY", e))?;
+            let (management, endpoint, concurrency) = self.pushing()?;
             let end = deadline.min(Instant::now() + SEND_BUDGET);
             management
-                .broadcast(
-                    &endpoint,
-                    Audience::All,
-                    broadcast.frame().as_bytes(),
-                    concurrency,
-                    end,
-                )
+                .broadcast(&endpoint, Audience::All, frame.as_bytes(), concurrency, end)
                 .await
         };
         match sending.await {
