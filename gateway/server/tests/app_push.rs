@@ -2,19 +2,15 @@
 //! through the real SDK to the local Management API, the store on a local DynamoDB; the
 //! sender gets the counts of each outcome.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use apigateway::{Management, Store, StoreSettings, TableSpec};
 use apigw_local::ManagementApi;
-use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
 use local_dynamo::LocalDynamo;
 use serde_json::{json, Value};
 use server_gateway::{app, Identity};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use support::fixture;
 
 /// An event of `kind` for `connection` on the local API at `host` (a loopback
 /// `domainName`: the rule sends to `http://{host}/{stage}`).
@@ -36,21 +32,10 @@ fn message(connection: &str, host: &str, body: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_direct_and_broadcast_messages_reach_the_others() {
     for db in LocalDynamo::all().unwrap() {
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::from_conf(db.config().build()),
-            StoreSettings {
-                table: format!("ap{}", fastrand::u64(..)),
-                ..StoreSettings::default()
-            },
-        );
-        store.ensure_table(TableSpec { ttl: true }).await.unwrap();
+        let store = support::store(&db, "ap").await;
         let api = ManagementApi::start("local").unwrap();
         let host = api.host();
-        let sdk = aws_sdk_apigatewaymanagement::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
-        let router = app::router_with(store.clone(), Management::new(sdk, store.clone()))
+        let router = app::router_with(store.clone(), support::management(&store))
             .identity(Identity::development());
         for (id, user) in [
             ("s1=", "alice"),

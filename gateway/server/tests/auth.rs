@@ -2,14 +2,15 @@
 //! DynamoDB and the local Management API: each refusal (nothing stored) and each way in —
 //! and none of the tokens in any answer, stored record or debug line.
 
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use apigateway::auth::{Jwks, Verifier, VerifierSettings};
-use apigateway::{Management, Store, StoreSettings, TableSpec};
+use apigateway::{Management, Store};
 use apigw_local::ManagementApi;
-use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use local_dynamo::LocalDynamo;
@@ -20,6 +21,7 @@ use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use serde_json::{json, Value};
 use server_gateway::{app, Identity, Limits, Router};
+use support::fixture;
 
 const SECRET: &str = "a-test-secret-that-is-32-bytes-long!!";
 
@@ -76,11 +78,6 @@ fn good_claims(sub: &str) -> Value {
     json!({"sub": sub, "aud": "chat", "exp": now() + 300, "scope": "chat:write websocket:admin"})
 }
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// A `$connect` for `id` on the local API at `host` with these query values and headers
 /// (the fixture's `user_id` query value removed).
 fn connect(id: &str, host: &str, query: Value, headers: &[(&str, &str)]) -> Value {
@@ -123,20 +120,9 @@ struct World {
 async fn world() -> World {
     capture();
     let db = LocalDynamo::embedded().unwrap();
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::from_conf(db.config().build()),
-        StoreSettings {
-            table: format!("auth{}", fastrand::u64(..)),
-            ..StoreSettings::default()
-        },
-    );
-    store.ensure_table(TableSpec { ttl: true }).await.unwrap();
+    let store = support::store(&db, "auth").await;
     let api = ManagementApi::start("local").unwrap();
-    let sdk = aws_sdk_apigatewaymanagement::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
-    let management = Management::new(sdk, store.clone());
+    let management = support::management(&store);
     World {
         _db: db,
         store,

@@ -3,11 +3,12 @@
 //! from it, every connection getting one heartbeat; idle ones are closed, gone ones removed;
 //! stats through the gateway function and the app's `get_stats`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use apigateway::{ConnectionUpdate, Management, NewConnection, Store, StoreSettings, TableSpec};
+use apigateway::{ConnectionUpdate, NewConnection, Store, StoreSettings};
 use apigw_local::ManagementApi;
-use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
 use local_dynamo::LocalDynamo;
 use serde_json::{json, Value};
 use server_gateway::app;
@@ -17,23 +18,15 @@ const CONNECTIONS: usize = 120;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_heartbeat_cursor_carries_across_two_runs() {
     let db = LocalDynamo::embedded().unwrap();
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::from_conf(db.config().build()),
-        StoreSettings {
-            table: format!("hb{}", fastrand::u64(..)),
-            page_size: 10,
-            ..StoreSettings::default()
-        },
-    );
-    store.ensure_table(TableSpec { ttl: true }).await.unwrap();
+    let settings = StoreSettings {
+        page_size: 10,
+        ..StoreSettings::default()
+    };
+    let store = support::store_with(&db, "hb", settings).await;
     let api = ManagementApi::start("local").unwrap();
     std::env::set_var("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", api.url());
     std::env::set_var("APIGW_BROADCAST_CONCURRENCY", "2");
-    let sdk = aws_sdk_apigatewaymanagement::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
-    let management = Management::new(sdk, store.clone());
+    let management = support::management(&store);
     let router = app::router_with(store.clone(), management);
 
     let ids: Vec<String> = (0..CONNECTIONS).map(|i| format!("hb{i:03}=")).collect();
@@ -174,11 +167,7 @@ async fn the_heartbeat_keeps_its_deadline_against_a_store_that_never_answers() {
         StoreSettings::default(),
     );
     let api = ManagementApi::start("local").unwrap();
-    let sdk = aws_sdk_apigatewaymanagement::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "tests"));
-    let management = Management::new(sdk, store.clone());
+    let management = support::management(&store);
     let budget = Duration::from_secs(2);
     let started = Instant::now();
     let outcome = management

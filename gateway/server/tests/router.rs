@@ -1,17 +1,15 @@
 //! The router and the built-in app on events in AWS's real shape (fixtures), against a
 //! local DynamoDB through the real SDK; malformed events answered, never a panic.
 
+mod support;
+
 use std::sync::Arc;
 
-use apigateway::{Answer, Store, StoreSettings, TableSpec};
+use apigateway::{Answer, Store};
 use local_dynamo::LocalDynamo;
 use serde_json::{json, Value};
 use server_gateway::{app, handler, Identity, Router};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use support::fixture;
 
 /// An event of `kind` (`connect`, `message`, `disconnect`) for `connection`.
 fn event(kind: &str, connection: &str) -> Value {
@@ -29,15 +27,7 @@ fn message(connection: &str, route: &str, body: &str) -> Value {
 }
 
 async fn store(db: &LocalDynamo) -> Store {
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::from_conf(db.config().build()),
-        StoreSettings {
-            table: format!("r{}", fastrand::u64(..)),
-            ..StoreSettings::default()
-        },
-    );
-    store.ensure_table(TableSpec { ttl: true }).await.unwrap();
-    store
+    support::store(db, "r").await
 }
 
 fn frame(answer: &Answer) -> Value {

@@ -1,9 +1,10 @@
 //! Every `ws_*` function of the public face, once each, on both local DynamoDBs through the
 //! real SDK (the store's own tests go through each path in depth).
 
+mod support;
+
 use std::time::Duration;
 
-use apigateway::{Store, StoreSettings, TableSpec};
 use local_dynamo::LocalDynamo;
 use serde_json::json;
 use server_gateway::*;
@@ -11,14 +12,7 @@ use server_gateway::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_ws_function_on_both_local_dynamodbs() {
     for db in LocalDynamo::all().unwrap() {
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::from_conf(db.config().build()),
-            StoreSettings {
-                table: format!("ws{}", fastrand::u64(..)),
-                ..StoreSettings::default()
-            },
-        );
-        store.ensure_table(TableSpec { ttl: true }).await.unwrap();
+        let store = support::store(&db, "ws").await;
         let s = &store;
         let mut metadata = serde_json::Map::new();
         metadata.insert("client".into(), json!("test"));
@@ -85,24 +79,9 @@ async fn every_ws_function_on_both_local_dynamodbs() {
 async fn every_ws_push_function_through_the_local_management_api() {
     use std::time::Instant;
     for db in LocalDynamo::all().unwrap() {
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::from_conf(db.config().build()),
-            StoreSettings {
-                table: format!("wp{}", fastrand::u64(..)),
-                ..StoreSettings::default()
-            },
-        );
-        store.ensure_table(TableSpec { ttl: true }).await.unwrap();
+        let store = support::store(&db, "wp").await;
         let api = apigw_local::ManagementApi::start("local").unwrap();
-        let sdk = aws_sdk_apigatewaymanagement::Config::builder()
-            .behavior_version(aws_sdk_apigatewaymanagement::config::BehaviorVersion::latest())
-            .region(aws_sdk_apigatewaymanagement::config::Region::new(
-                "us-east-1",
-            ))
-            .credentials_provider(aws_sdk_apigatewaymanagement::config::Credentials::new(
-                "local", "local", None, None, "tests",
-            ));
-        let m = Management::new(sdk, store.clone());
+        let m = support::management(&store);
         let url = api.url();
         let soon = Instant::now() + Duration::from_secs(10);
         for (id, user) in [("x1=", "fay"), ("x2=", "fay"), ("x3=", "gus")] {
