@@ -209,7 +209,7 @@ impl Drop for ManagementApi {
 }
 
 /// An API Gateway error: its status, `x-amzn-ErrorType` and `{"message": …}`.
-fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     let mut response = (status, axum::Json(json!({ "message": message }))).into_response();
     if let Ok(value) = HeaderValue::from_str(kind) {
         response.headers_mut().insert("x-amzn-ErrorType", value);
@@ -217,12 +217,12 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     response
 }
 
-fn gone() -> Response {
+pub(crate) fn gone() -> Response {
     error(StatusCode::GONE, "GoneException", "")
 }
 
 /// ISO 8601 in UTC, as API Gateway writes `connectedAt` and `lastActiveAt`.
-fn iso(at: SystemTime) -> String {
+pub(crate) fn iso(at: SystemTime) -> String {
     let ms = at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);

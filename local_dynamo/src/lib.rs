@@ -46,7 +46,13 @@ impl LocalDynamo {
     /// dynoxide on 127.0.0.1 with an ephemeral port, in memory, served by a thread of
     /// its own.
     pub fn embedded() -> std::io::Result<LocalDynamo> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        LocalDynamo::embedded_at(0)
+    }
+
+    /// dynoxide on 127.0.0.1:`port` (0: an ephemeral one), in memory, served by a thread
+    /// of its own.
+    pub fn embedded_at(port: u16) -> std::io::Result<LocalDynamo> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let db = dynoxide::Database::memory()
