@@ -101,6 +101,38 @@ fn now_on(clock: &Option<Arc<dyn Clock>>) -> Instant {
     }
 }
 
+/// Deadlines below this many epoch milliseconds (1 January 2001) are budgets relative to the
+/// invocation's start: cargo-lambda's emulator sends the function timeout there (600000 for
+/// its 10 minutes), not a time.
+const RELATIVE_DEADLINE_BELOW_MS: u64 = 978_307_200_000;
+
+/// The instant a Lambda invocation must have answered by, from the runtime's
+/// `Lambda-Runtime-Deadline-Ms` (`lambda_runtime::Context::deadline`): epoch milliseconds
+/// on Lambda, a relative budget under cargo-lambda, `None` for 0 (no deadline). Both
+/// functions read it so, so neither takes the emulator's budget for a time long past.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let relative = contract::invocation_deadline(3_000).unwrap();
+/// assert!(relative <= Instant::now() + Duration::from_secs(3));
+/// assert!(relative > Instant::now() + Duration::from_secs(2));
+/// assert_eq!(contract::invocation_deadline(0), None);
+/// ```
+pub fn invocation_deadline(deadline_ms: u64) -> Option<Instant> {
+    let now = Instant::now();
+    if deadline_ms == 0 {
+        None
+    } else if deadline_ms < RELATIVE_DEADLINE_BELOW_MS {
+        Some(now + Duration::from_millis(deadline_ms))
+    } else {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Some(now + Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

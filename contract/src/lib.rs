@@ -24,7 +24,7 @@ mod rate_limit;
 mod singletons;
 
 pub use crate::code::{codes, ErrorCode};
-pub use crate::deadline::{Clock, Deadline, SystemClock};
+pub use crate::deadline::{invocation_deadline, Clock, Deadline, SystemClock};
 pub use crate::envelope::Envelope;
 pub use crate::failure::Failure;
 pub use crate::limits::{API_GATEWAY_MESSAGE_LIMIT, LAMBDA_RESPONSE_LIMIT};

@@ -22,6 +22,8 @@ use serde_json::Value;
 
 /// The answer comes back this long before the invocation's deadline.
 const ANSWER_MARGIN: Duration = Duration::from_millis(500);
+/// An invocation's budget when the runtime gives no deadline.
+const DEFAULT_BUDGET: Duration = Duration::from_secs(10);
 
 #[derive(Parser)]
 #[command(name = "lambda-apigw", about = "The server half's Lambda function")]
@@ -142,12 +144,18 @@ async fn run() -> ExitCode {
         }
     };
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let left = event
-            .context
-            .deadline()
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default()
+        // Lambda's epoch deadline, or cargo-lambda's relative one (contract's rule).
+        let deadline = contract::invocation_deadline(event.context.deadline)
+            .unwrap_or_else(|| std::time::Instant::now() + DEFAULT_BUDGET);
+        let left = deadline
+            .saturating_duration_since(std::time::Instant::now())
             .saturating_sub(ANSWER_MARGIN);
+        debug::debug_line!(
+            apigateway::SCOPE,
+            "Invocation (request_id={}, budget_ms={})",
+            debug::escape_line(&event.context.request_id),
+            left.as_millis()
+        );
         let router = router.until(std::time::Instant::now() + left);
         async move { Ok::<Value, lambda_runtime::Error>(router.serve(event.payload).await) }
     }))

@@ -1,14 +1,10 @@
 //! One invocation: its request id and the deadline no operation may run past.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Time kept in reserve before the invocation's deadline, so the envelope is returned
 /// before Lambda stops the process.
 pub const SAFETY_MARGIN: Duration = Duration::from_millis(500);
-
-/// Deadlines below this many epoch milliseconds (1 January 2001) are budgets relative to the
-/// invocation's start: cargo-lambda's emulator sends the function timeout there, not a time.
-const RELATIVE_DEADLINE_BELOW_MS: u64 = 978_307_200_000;
 
 /// The request id and deadline of one invocation.
 ///
@@ -57,18 +53,7 @@ impl Invocation {
     /// assert!(inv.budget().unwrap() <= std::time::Duration::from_secs(3));
     /// ```
     pub fn from_context(ctx: &lambda_runtime::Context) -> Invocation {
-        let now = Instant::now();
-        let deadline = if ctx.deadline == 0 {
-            None
-        } else if ctx.deadline < RELATIVE_DEADLINE_BELOW_MS {
-            Some(now + Duration::from_millis(ctx.deadline))
-        } else {
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
-            Some(now + Duration::from_millis(ctx.deadline.saturating_sub(now_ms)))
-        };
+        let deadline = contract::invocation_deadline(ctx.deadline);
         Invocation {
             request_id: ctx.request_id.clone(),
             deadline,

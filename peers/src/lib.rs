@@ -13,6 +13,7 @@ mod extension;
 mod ha_states;
 mod home_assistant;
 pub mod hostile;
+mod lambda_watch;
 mod proxy;
 mod reflect;
 mod server;
@@ -25,6 +26,7 @@ use tungstenite::WebSocket;
 
 pub use extension::SecretsExtension;
 pub use home_assistant::{HaStandIn, Quirks, STAND_IN_VERSION};
+pub use lambda_watch::LambdaWatch;
 pub use proxy::{raw_connect_status, ProxySetup, TinyProxy};
 pub use reflect::{reflector, reflector_choosing};
 pub use server::{Behaviour, Server, CONNECTION_LIFETIME};

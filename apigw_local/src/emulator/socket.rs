@@ -8,6 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -178,6 +179,7 @@ fn closed_by_error(e: &WsError) -> Ended {
     match e {
         WsError::Capacity(_) => Ended::by_us(1009, "Message too big"),
         WsError::Utf8(_) => Ended::by_us(1007, "Invalid frame payload data"),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Ended::abnormally(),
         WsError::Protocol(_) => Ended::by_us(1002, "Protocol error"),
         _ => Ended::abnormally(),
     }

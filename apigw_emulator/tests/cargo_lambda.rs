@@ -1,0 +1,122 @@
+//! `cargo lambda watch` (the real Lambda runtime emulator) serving the server function
+//! `lambda-apigw`, with `apigw-local --invoke-url` in front of it: the same binary that is
+//! deployed, its runtime loop, the built-in app's routes, its DynamoDB the emulator's
+//! embedded one, its pushes through the emulator's Management API.
+
+mod running;
+#[path = "../../apigw_local/tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use peers::LambdaWatch;
+use running::Running;
+use serde_json::{json, Value};
+use support::{connect, next_json};
+use tungstenite::Message;
+
+/// Bound on the first invocation, which may have to compile the function.
+const FIRST_INVOKE_BUDGET: Duration = Duration::from_secs(900);
+
+fn send(client: &mut support::Client, frame: Value) {
+    client.send(Message::text(frame.to_string())).unwrap();
+}
+
+#[test]
+fn the_server_function_under_cargo_lambda_watch() {
+    if !LambdaWatch::required() {
+        return;
+    }
+    let dynamodb_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dynamodb = format!("http://127.0.0.1:{dynamodb_port}");
+    let watch = LambdaWatch::start(&[
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
+        ("APIGW_CREATE_TABLE", "true"),
+        ("APIGW_DEV_IDENTITY", "true"),
+        ("DEBUG_MODE", "true"),
+        ("APIGW_DEBUG_MODE", "true"),
+    ])
+    .expect("start cargo lambda watch");
+    let mut args = vec![
+        "--invoke-url".to_owned(),
+        watch.invoke_url(),
+        "--function-name".into(),
+        "lambda-apigw".into(),
+        "--route-selection-expression".into(),
+        "$request.body.type".into(),
+        "--dynamodb-port".into(),
+        dynamodb_port.to_string(),
+        "--route".into(),
+        "$default".into(),
+    ];
+    for kind in server_gateway::app::MESSAGE_TYPES {
+        args.extend(["--route".to_owned(), kind.to_owned()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let emulator = Running::start(&args, &[]);
+
+    // The first invocation waits for the function to build and start (a $disconnect for a
+    // connection that never was: the function removes nothing and answers 200).
+    let warm = json!({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
+        "connectionId": "WarmUpWarmUp000=", "connectedAt": 0, "requestTimeEpoch": 0,
+        "requestId": "warm", "stage": "local", "domainName": "127.0.0.1:1", "apiId": "apigwlocal"},
+        "isBase64Encoded": false});
+    let answer = watch.first_invoke("lambda-apigw", &warm, FIRST_INVOKE_BUDGET);
+    assert_eq!(answer["statusCode"], 200, "{answer}\n{}", watch.log_text());
+
+    let url = emulator.url();
+    let mut alice = connect(&format!("{url}?user_id=alice"), &[]).unwrap();
+    let mut bob = connect(&format!("{url}?user_id=bob"), &[]).unwrap();
+    for client in [&mut alice, &mut bob] {
+        send(client, json!({"type": "hello"}));
+        assert_eq!(next_json(client)["type"], "connection");
+        send(
+            client,
+            json!({"type": "subscribe_room", "data": {"room_id": "ops"}}),
+        );
+        assert_eq!(next_json(client)["type"], "room_subscribed");
+    }
+    // Under cargo-lambda the runtime's deadline is relative (600000): read as an epoch
+    // time it would have left no budget, and this broadcast would reach no one.
+    send(
+        &mut bob,
+        json!({"type": "room_message", "data": {"room_id": "ops", "message": "deployed"}}),
+    );
+    let sent = next_json(&mut bob);
+    assert_eq!(sent["data"]["delivered"], 1, "{sent}\n{}", watch.log_text());
+    let got = next_json(&mut alice);
+    assert_eq!(
+        (got["type"].as_str(), got["data"]["message"].as_str()),
+        (Some("room_message"), Some("deployed")),
+        "{got}"
+    );
+    send(&mut alice, json!({"type": "get_stats"}));
+    let stats = next_json(&mut alice);
+    assert_eq!(stats["type"], "stats", "{stats}");
+    assert_eq!(stats["data"]["connected_clients"], 2, "{stats}");
+
+    // bob leaves: his $disconnect reaches the function through the runtime loop.
+    bob.close(None).unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    let left = loop {
+        send(&mut alice, json!({"type": "get_stats"}));
+        let n = next_json(&mut alice)["data"]["connected_clients"].as_i64();
+        if n == Some(1) || Instant::now() > until {
+            break n;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(left, Some(1), "{}", watch.log_text());
+    let log = watch.log_text();
+    assert!(
+        log.contains("$disconnect"),
+        "the function logged no $disconnect:\n{log}"
+    );
+}
