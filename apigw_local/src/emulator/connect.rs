@@ -58,19 +58,22 @@ fn headers_of(headers: &HeaderMap, remote: SocketAddr, local_port: u16) -> Pairs
     pairs
 }
 
-fn is_upgrade(headers: &HeaderMap) -> bool {
+/// The `Sec-WebSocket-Key` of a WebSocket upgrade (version 13); `None` for anything else.
+fn upgrade_key(headers: &HeaderMap) -> Option<HeaderValue> {
     let has = |name: header::HeaderName, token: &str| {
         headers.get_all(name).iter().any(|v| {
             v.to_str()
                 .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
         })
     };
-    has(header::UPGRADE, "websocket")
+    let upgrade = has(header::UPGRADE, "websocket")
         && has(header::CONNECTION, "upgrade")
         && headers
             .get(header::SEC_WEBSOCKET_VERSION)
-            .is_some_and(|v| v.as_bytes() == b"13")
-        && headers.contains_key(header::SEC_WEBSOCKET_KEY)
+            .is_some_and(|v| v.as_bytes() == b"13");
+    upgrade
+        .then(|| headers.get(header::SEC_WEBSOCKET_KEY).cloned())
+        .flatten()
 }
 
 /// A header of a function's answer, by name in any case (`headers`, then
@@ -126,21 +129,20 @@ async fn authorize(shared: &Shared, peer: &Peer, headers: &Pairs, query: &Pairs)
     };
     let started = Instant::now();
     let event = event::authorizer(&shared.api, peer, headers, query, &aws_id());
-    let timeout = shared.settings.integration_timeout;
-    let answer = tokio::time::timeout(timeout, authorizer.invoke(event, started + timeout)).await;
+    let answer = shared.invoke(&**authorizer, event).await;
     let policy = match answer {
-        Ok(Ok(policy)) => policy,
-        Ok(Err(FunctionError::Failed(why))) if why.contains("Unauthorized") => {
+        Some(Ok(policy)) => policy,
+        Some(Err(FunctionError::Failed(why))) if why.contains("Unauthorized") => {
             return Decision::Refuse(message(StatusCode::UNAUTHORIZED, "Unauthorized"))
         }
-        Ok(Err(e)) => {
+        Some(Err(e)) => {
             shared.warn(&format!("authorizer: {e}"));
             return Decision::Refuse(message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal server error",
             ));
         }
-        Err(_) => {
+        None => {
             return Decision::Refuse(message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal server error",
@@ -194,10 +196,7 @@ pub(crate) async fn upgrade(
     if request.uri().to_string().len() > URL_LIMIT {
         return message(StatusCode::URI_TOO_LONG, "Request-URI Too Long");
     }
-    if !is_upgrade(request.headers()) {
-        return message(StatusCode::UPGRADE_REQUIRED, "Upgrade Required");
-    }
-    let Some(key) = request.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+    let Some(key) = upgrade_key(request.headers()) else {
         return message(StatusCode::UPGRADE_REQUIRED, "Upgrade Required");
     };
     let headers = headers_of(request.headers(), remote, shared.addr.port());
@@ -236,22 +235,13 @@ pub(crate) async fn upgrade(
     }
     let request_id = aws_id();
     let event = event::connect(&shared.api, &peer, &headers, &query, &request_id);
-    let timeout = shared.settings.integration_timeout;
-    let answer = match tokio::time::timeout(
-        timeout,
-        shared
-            .functions
-            .integration
-            .invoke(event, Instant::now() + timeout),
-    )
-    .await
-    {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => {
+    let answer = match shared.invoke(&*shared.functions.integration, event).await {
+        Some(Ok(answer)) => answer,
+        Some(Err(e)) => {
             shared.warn(&format!("$connect: {e} (request {request_id})"));
             return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
         }
-        Err(_) => return message(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out"),
+        None => return message(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out"),
     };
     let Some(status) = status_of(&answer) else {
         shared.warn(&format!(

@@ -169,6 +169,22 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Invokes `function` with `event`, bounded by the integration timeout: `None` when it
+    /// did not answer in time.
+    async fn invoke(
+        &self,
+        function: &dyn Function,
+        event: serde_json::Value,
+    ) -> Option<Result<serde_json::Value, FunctionError>> {
+        let timeout = self.settings.integration_timeout;
+        tokio::time::timeout(
+            timeout,
+            function.invoke(event, std::time::Instant::now() + timeout),
+        )
+        .await
+        .ok()
+    }
+
     fn warn(&self, line: &str) {
         eprintln!("[apigw-local] {line}");
     }

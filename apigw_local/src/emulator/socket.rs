@@ -2,7 +2,7 @@
 //! the limits close it, and every close ends in one `$disconnect`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
@@ -86,15 +86,7 @@ pub(crate) async fn serve(
         &ended.reason,
         &request_id,
     );
-    let timeout = shared.settings.integration_timeout;
-    let _ = tokio::time::timeout(
-        timeout,
-        shared
-            .functions
-            .integration
-            .invoke(event, Instant::now() + timeout),
-    )
-    .await;
+    let _ = shared.invoke(&*shared.functions.integration, event).await;
     shared.disconnected(&conn.peer.connection_id);
 }
 
@@ -228,33 +220,25 @@ async fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: String, is_base6
             &request_id,
         );
         drop(body);
-        let timeout = shared.settings.integration_timeout;
-        let answer = tokio::time::timeout(
-            timeout,
-            shared
-                .functions
-                .integration
-                .invoke(event, Instant::now() + timeout),
-        )
-        .await;
+        let answer = shared.invoke(&*shared.functions.integration, event).await;
         let id = &conn.peer.connection_id;
         match answer {
-            Ok(Ok(answer)) if super::connect::status_of(&answer).is_none() => {
+            Some(Ok(answer)) if super::connect::status_of(&answer).is_none() => {
                 shared.warn(&format!("route {route}: the function's answer is not a proxy answer (request {request_id})"));
                 conn.reply(gateway_message("Internal server error", id, &request_id));
             }
-            Ok(Ok(answer)) => {
+            Some(Ok(answer)) => {
                 if shared.settings.routes.is_two_way(&route) {
                     if let Some(body) = answer.get("body").and_then(Value::as_str) {
                         conn.reply(body.to_owned());
                     }
                 }
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 shared.warn(&format!("route {route}: {e} (request {request_id})"));
                 conn.reply(gateway_message("Internal server error", id, &request_id));
             }
-            Err(_) => conn.reply(gateway_message(
+            None => conn.reply(gateway_message(
                 "Endpoint request timed out",
                 id,
                 &request_id,
