@@ -2,6 +2,7 @@
 //! answers go back as the route's response body (two-way routes); a message it cannot read
 //! gets an error frame, and the connection stays.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apigateway::{Answer, Audience, BroadcastReport, Error, Management, Store};
@@ -14,16 +15,21 @@ use crate::router::{endpoint_of, handler, Context, Router};
 pub const ADMIN_SCOPE: &str = "websocket:admin";
 
 /// The message types the app serves, each also a route key.
-pub const MESSAGE_TYPES: [&str; 8] = [
+pub const MESSAGE_TYPES: [&str; 10] = [
     "ping",
     "hello",
     "subscribe_room",
     "unsubscribe_room",
+    "room_members",
     "get_stats",
     "room_message",
     "direct_message",
     "broadcast",
+    "kick",
 ];
+
+/// Most members a `room_members` answer lists (it says `truncated` beyond).
+pub const MAX_LISTED_MEMBERS: usize = 100;
 
 /// Longest a message route spends sending to others (API Gateway's integration timeout
 /// is 29 s; the invocation's own deadline cuts it further).
@@ -51,6 +57,7 @@ pub fn router(store: Store) -> Router {
 pub fn router_with(store: Store, management: Management) -> Router {
     let mut router = Router::new(store)
         .with_management(management)
+        .on_disconnect(Arc::new(|ctx| Box::pin(left_rooms(ctx))))
         .default_route(handler(answer));
     for kind in MESSAGE_TYPES {
         router = router.route(kind, handler(answer));
@@ -92,9 +99,97 @@ pub async fn answer(ctx: Context) -> Answer {
 
 /// Sends `message` as a frame of `kind` to `audience`, the sender excluded; the counts frame.
 async fn pass_on(ctx: &Context, kind: &str, audience: Audience, data: serde_json::Value) -> String {
+    match send_to_others(ctx, kind, audience, data).await {
+        Ok(report) => frame(&format!("{kind}_sent"), counts(&report)),
+        Err(error) => error,
+    }
+}
+
+/// Sends a frame of `kind` to `audience`, the sender excluded: the report, or the error
+/// frame that says why nothing was sent.
+async fn send_to_others(
+    ctx: &Context,
+    kind: &str,
+    audience: Audience,
+    data: serde_json::Value,
+) -> Result<BroadcastReport, String> {
+    let Some(management) = &ctx.management else {
+        return Err(error_frame(
+            "This app cannot send to other connections.",
+            apigateway::codes::APIGW_NOT_CONFIGURED.as_str(),
+        ));
+    };
+    let endpoint =
+        endpoint_of(&ctx.event).map_err(|e| error_frame(&e.to_string(), e.code().as_str()))?;
+    let concurrency = concurrency(|name| std::env::var(name).ok())
+        .map_err(|e| error_frame(&e, contract::codes::CONFIG_INVALID.as_str()))?;
+    let text = frame(kind, data);
+    let report = management
+        .broadcast_except(
+            &endpoint,
+            audience,
+            Some(ctx.event.connection_id()),
+            text.as_bytes(),
+            concurrency,
+            send_deadline(ctx),
+        )
+        .await
+        .map_err(|e| error_frame(&e.to_string(), e.code().as_str()))?;
+    let _ = ctx.store.count_messages(0, report.delivered as i64).await;
+    Ok(report)
+}
+
+/// When sending to others must be over: [`SEND_BUDGET`], or the invocation's deadline when
+/// that comes first.
+fn send_deadline(ctx: &Context) -> Instant {
+    let budget = Instant::now() + SEND_BUDGET;
+    ctx.deadline.map_or(budget, |d| d.min(budget))
+}
+
+/// Tells a room's other members that `ctx`'s connection joined or left it (`presence`).
+/// Best effort: the join or leave itself has already happened.
+async fn tell_presence(ctx: &Context, room: &str, status: &str) {
+    let data = json!({"room_id": room, "connection_id": ctx.event.connection_id(),
+                      "user_id": ctx.user_id, "status": status});
+    let _ = send_to_others(ctx, "presence", Audience::Room(room.to_owned()), data).await;
+}
+
+/// The `$disconnect` hook: `presence` "left" to every room the connection was in.
+async fn left_rooms(ctx: Context) -> Option<Answer> {
+    for room in ctx.rooms.iter().take(MAX_PRESENCE_ROOMS) {
+        tell_presence(&ctx, room, "left").await;
+    }
+    None
+}
+
+/// Most rooms a `$disconnect` tells of the leave.
+const MAX_PRESENCE_ROOMS: usize = 20;
+
+/// The `room_members` frame: the room's live connections and their users, at most
+/// [`MAX_LISTED_MEMBERS`].
+async fn members(store: &Store, room: &str) -> Result<String, Error> {
+    let all = store.connections_by_room(room).await?;
+    let mut members = Vec::new();
+    for member in all.iter().take(MAX_LISTED_MEMBERS) {
+        if let Some(c) = store.get_connection(&member.connection_id).await? {
+            members.push(
+                json!({"connection_id": c.connection_id, "user_id": c.user_id,
+                                "joined_at": member.joined_at}),
+            );
+        }
+    }
+    Ok(frame(
+        "room_members",
+        json!({"room_id": room, "members": members, "truncated": all.len() > MAX_LISTED_MEMBERS}),
+    ))
+}
+
+/// `kick`: closes every connection of `user` through the Management API (API Gateway then
+/// sends their `$disconnect`); the counts frame.
+async fn kick(ctx: &Context, user: &str) -> String {
     let Some(management) = &ctx.management else {
         return error_frame(
-            "This app cannot send to other connections.",
+            "This app cannot close other connections.",
             apigateway::codes::APIGW_NOT_CONFIGURED.as_str(),
         );
     };
@@ -102,30 +197,24 @@ async fn pass_on(ctx: &Context, kind: &str, audience: Audience, data: serde_json
         Ok(e) => e,
         Err(e) => return error_frame(&e.to_string(), e.code().as_str()),
     };
-    let budget = Instant::now() + SEND_BUDGET;
-    let deadline = ctx.deadline.map_or(budget, |d| d.min(budget));
-    let concurrency = match concurrency(|name| std::env::var(name).ok()) {
-        Ok(n) => n,
-        Err(e) => return error_frame(&e, contract::codes::CONFIG_INVALID.as_str()),
+    let connections = match ctx.store.connections_by_user(user).await {
+        Ok(c) => c,
+        Err(e) => return error_frame(&e.to_string(), e.code().as_str()),
     };
-    let text = frame(kind, data);
-    match management
-        .broadcast_except(
-            &endpoint,
-            audience,
-            Some(ctx.event.connection_id()),
-            text.as_bytes(),
-            concurrency,
-            deadline,
-        )
-        .await
-    {
-        Ok(report) => {
-            let _ = ctx.store.count_messages(0, report.delivered as i64).await;
-            frame(&format!("{kind}_sent"), counts(&report))
+    let deadline = send_deadline(ctx);
+    let (mut closed, mut gone, mut failed) = (0, 0, 0);
+    for c in &connections {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, management.disconnect(&endpoint, &c.connection_id)).await {
+            Ok(Ok(true)) => closed += 1,
+            Ok(Ok(false)) => gone += 1,
+            Ok(Err(_)) | Err(_) => failed += 1,
         }
-        Err(e) => error_frame(&e.to_string(), e.code().as_str()),
     }
+    frame(
+        "kick_sent",
+        json!({"user_id": user, "closed": closed, "gone": gone, "failed": failed}),
+    )
 }
 
 /// Posts in flight for the app's messages to others: `APIGW_BROADCAST_CONCURRENCY`
@@ -187,13 +276,29 @@ async fn reply(ctx: &Context, store: &Store, id: &str, request: AppRequest) -> S
             json!({"status": "connected", "client_id": id, "timestamp": rfc3339(None)}),
         ),
         AppRequest::SubscribeRoom(room) => match store.join_room(id, room.as_str()).await {
-            Ok(_) => frame("room_subscribed", json!({"room_id": room.as_str()})),
+            Ok(joined) => {
+                if joined {
+                    tell_presence(ctx, room.as_str(), "joined").await;
+                }
+                frame("room_subscribed", json!({"room_id": room.as_str()}))
+            }
             Err(e) => failed(e),
         },
         AppRequest::UnsubscribeRoom(room) => match store.leave_room(id, room.as_str()).await {
-            Ok(_) => frame("room_unsubscribed", json!({"room_id": room.as_str()})),
+            Ok(left) => {
+                if left {
+                    tell_presence(ctx, room.as_str(), "left").await;
+                }
+                frame("room_unsubscribed", json!({"room_id": room.as_str()}))
+            }
             Err(e) => failed(e),
         },
+        AppRequest::RoomMembers(room) => members(store, room.as_str()).await.unwrap_or_else(failed),
+        AppRequest::Kick { .. } if !ctx.has_scope(ADMIN_SCOPE) => error_frame(
+            &format!("Kick needs the scope {ADMIN_SCOPE}."),
+            apigateway::codes::APIGW_FORBIDDEN.as_str(),
+        ),
+        AppRequest::Kick { user_id } => kick(ctx, &user_id).await,
         AppRequest::GetStats => match store.stats().await {
             Ok(stats) => frame("stats", server_interface::stats_data(&stats)),
             Err(e) => failed(e),

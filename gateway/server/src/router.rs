@@ -34,6 +34,9 @@ pub struct Context {
     pub management: Option<apigateway::Management>,
     /// When the answer must be back (the invocation's deadline, less a margin), if known.
     pub deadline: Option<std::time::Instant>,
+    /// The rooms the connection was in: set for `on_disconnect` hooks (read before its
+    /// records went), empty elsewhere.
+    pub rooms: Vec<String>,
 }
 
 impl Context {
@@ -193,7 +196,8 @@ impl Router {
         self
     }
 
-    /// Runs `hook` on `$disconnect`, after the connection's records were deleted.
+    /// Runs `hook` on `$disconnect`, after the connection's records were deleted; its
+    /// context names the connection's user and the rooms it was in.
     pub fn on_disconnect(mut self, hook: Hook) -> Router {
         self.on_disconnect = Some(hook);
         self
@@ -272,6 +276,7 @@ impl Router {
             scopes: principal.scopes,
             management: self.management.clone(),
             deadline: self.deadline,
+            rooms: Vec::new(),
         }
     }
 
@@ -399,11 +404,28 @@ impl Router {
             event.connection_id(),
             code.map_or_else(|| "none".to_owned(), |c| c.to_string())
         );
+        // Only a hook is told the user and the rooms: two more reads per $disconnect, when
+        // asked for.
+        let (user_id, rooms) = match &self.on_disconnect {
+            Some(_) => {
+                let id = event.connection_id();
+                let user = self.store.get_connection(id).await.ok().flatten();
+                let rooms = self.store.rooms_of(id).await.unwrap_or_default();
+                (user.and_then(|c| c.user_id), rooms)
+            }
+            None => (None, Vec::new()),
+        };
         if let Err(e) = self.store.delete_connection(event.connection_id()).await {
             log_failure("disconnect", &e);
         }
         if let Some(hook) = &self.on_disconnect {
-            let _ = hook(self.context(event, Principal::default())).await;
+            let principal = Principal {
+                user_id,
+                ..Principal::default()
+            };
+            let mut ctx = self.context(event, principal);
+            ctx.rooms = rooms;
+            let _ = hook(ctx).await;
         }
         Answer::ok()
     }

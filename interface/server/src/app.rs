@@ -76,6 +76,14 @@ pub enum AppRequest {
         /// What to pass on.
         message: Value,
     },
+    /// `room_members` → `room_members`: who is in the room (its connections and users).
+    RoomMembers(RoomId),
+    /// `kick` → every connection of a user is closed (`DELETE @connections`); needs the
+    /// admin scope.
+    Kick {
+        /// The user.
+        user_id: String,
+    },
 }
 
 impl AppRequest {
@@ -107,17 +115,14 @@ impl AppRequest {
                 room: room()?,
                 message: message(&data)?,
             }),
-            "direct_message" => {
-                let user = data
-                    .get("user_id")
-                    .and_then(Value::as_str)
-                    .filter(|u| apigateway::check_id("user_id", u).is_ok())
-                    .ok_or_else(|| "The message needs data.user_id, a user id.".to_owned())?;
-                Ok(AppRequest::DirectMessage {
-                    user_id: user.to_owned(),
-                    message: message(&data)?,
-                })
-            }
+            "direct_message" => Ok(AppRequest::DirectMessage {
+                user_id: user(&data)?,
+                message: message(&data)?,
+            }),
+            "room_members" => Ok(AppRequest::RoomMembers(room()?)),
+            "kick" => Ok(AppRequest::Kick {
+                user_id: user(&data)?,
+            }),
             "broadcast" => Ok(AppRequest::Broadcast {
                 message: message(&data)?,
             }),
@@ -131,6 +136,14 @@ impl AppRequest {
             )),
         }
     }
+}
+
+fn user(data: &Value) -> Result<String, String> {
+    data.get("user_id")
+        .and_then(Value::as_str)
+        .filter(|u| apigateway::check_id("user_id", u).is_ok())
+        .map(str::to_owned)
+        .ok_or_else(|| "The message needs data.user_id, a user id.".to_owned())
 }
 
 fn message(data: &Value) -> Result<Value, String> {
