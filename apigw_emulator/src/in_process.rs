@@ -17,15 +17,7 @@ const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 /// The built-in app's router over `db` (the table of `APIGW_TABLE` created when missing),
 /// as a function of the emulator; the identity rule and limits are the environment's.
 pub async fn built_in_app(db: &LocalDynamo) -> Result<(impl Function, Vec<String>), String> {
-    let mut dynamo = db.config();
-    if let Some(plain) = apigateway::plain_http_client(&db.endpoint()) {
-        dynamo = dynamo.http_client(plain);
-    }
-    let settings = StoreSettings::from_env().map_err(|e| e.to_string())?;
-    let store = Store::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
-        settings,
-    );
+    let store = store_over(db)?;
     store
         .ensure_table(TableSpec { ttl: true })
         .await
@@ -50,4 +42,52 @@ pub async fn built_in_app(db: &LocalDynamo) -> Result<(impl Function, Vec<String
         async move { Ok::<Value, FunctionError>(router.serve(event).await) }
     };
     Ok((function, routes))
+}
+
+/// The built-in app's store (the table of `APIGW_TABLE`) over `db`.
+fn store_over(db: &LocalDynamo) -> Result<Store, String> {
+    let mut dynamo = db.config();
+    if let Some(plain) = apigateway::plain_http_client(&db.endpoint()) {
+        dynamo = dynamo.http_client(plain);
+    }
+    let settings = StoreSettings::from_env().map_err(|e| e.to_string())?;
+    Ok(Store::new(
+        aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+        settings,
+    ))
+}
+
+/// Most connection records a start removes (a state file holds a laptop's connections).
+const MAX_STALE: usize = 100_000;
+
+/// Removes the connections (and their room memberships) a previous run of the emulator
+/// left in the built-in app's table: none of those clients is connected to this run. A
+/// run that stopped cleanly sent their `$disconnect`s; this covers one that was killed.
+/// Nothing when the table is not there. The count removed.
+pub async fn remove_stale_connections(db: &LocalDynamo) -> Result<usize, String> {
+    let store = store_over(db)?;
+    let exists = store
+        .client()
+        .describe_table()
+        .table_name(&store.settings().table)
+        .send()
+        .await;
+    if exists.is_err() {
+        return Ok(0);
+    }
+    let stale = store
+        .all_connections()
+        .await
+        .map_err(|e| format!("the previous run's connections: {e}"))?;
+    let mut removed = 0;
+    for connection in stale.iter().take(MAX_STALE) {
+        if store
+            .delete_connection(&connection.connection_id)
+            .await
+            .is_ok()
+        {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }

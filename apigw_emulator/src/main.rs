@@ -2,18 +2,22 @@
 //! connect to `ws://127.0.0.1:PORT/{stage}`; the Management API is on the same port under
 //! the stage. The function is this project's built-in app in-process (the default), or any
 //! function behind the Lambda Invoke API (`--invoke-url`, as `cargo lambda watch` serves
-//! it). Connections are kept in an embedded DynamoDB; nothing to install.
+//! it). Connections are kept in an embedded DynamoDB, its data in a file under the
+//! working directory (`--state`, `--fresh`, `--in-memory`); nothing to install. The
+//! built-in app's chat page is at `http://127.0.0.1:PORT/`.
 //!
 //! On start it prints one JSON line: `{"websocket", "management", "dynamodb", ...}`.
 
 mod in_process;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use apigw_local::{Bound, Functions, InvokeApi, RouteSelection, Routes, Settings};
 use clap::Parser;
-use local_dynamo::LocalDynamo;
+use local_dynamo::{Embedded, LocalDynamo};
 use serde_json::json;
 
 /// A duration: a bare number is seconds (`29`), else humantime's (`10m`, `2h`, `500ms`).
@@ -86,6 +90,39 @@ struct Cli {
     /// The embedded DynamoDB's port on 127.0.0.1 (0: any free one).
     #[arg(long = "dynamodb-port", default_value_t = 0)]
     dynamodb_port: u16,
+    /// The file that keeps the embedded DynamoDB's data across runs (relative to the
+    /// working directory).
+    #[arg(long, default_value = DEFAULT_STATE)]
+    state: PathBuf,
+    /// Start clean: remove the state file first.
+    #[arg(long, conflicts_with = "in_memory")]
+    fresh: bool,
+    /// Keep the embedded DynamoDB's data in memory only (nothing written, nothing kept).
+    #[arg(long = "in-memory")]
+    in_memory: bool,
+    /// How often expired items are deleted from the embedded DynamoDB.
+    #[arg(long = "ttl-sweep", default_value = "60", value_parser = duration)]
+    ttl_sweep: Duration,
+}
+
+/// Where the embedded DynamoDB's data is kept unless `--state` says otherwise.
+const DEFAULT_STATE: &str = ".apigw-local/dynamodb.sqlite";
+
+/// The built-in app's chat page, served at `GET /` (`{{STAGE}}` becomes the stage).
+const CHAT_PAGE: &str = include_str!("chat.html");
+
+/// Removes `file` and SQLite's companions of it (`-wal`, `-shm`, `-journal`).
+fn remove_state(file: &Path) -> Result<(), String> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot remove {}: {e}", Path::new(&name).display())),
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -116,8 +153,24 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let db = LocalDynamo::embedded_at(cli.dynamodb_port)
-        .map_err(|e| format!("the embedded DynamoDB: {e}"))?;
+    if cli.fresh {
+        remove_state(&cli.state)?;
+    }
+    let state = (!cli.in_memory).then(|| cli.state.clone());
+    let db = LocalDynamo::embedded_with(&Embedded {
+        port: cli.dynamodb_port,
+        file: state.clone(),
+        ttl_sweep: cli.ttl_sweep,
+    })
+    .map_err(|e| match &state {
+        Some(file) => format!("the embedded DynamoDB in {}: {e}", file.display()),
+        None => format!("the embedded DynamoDB: {e}"),
+    })?;
+    // No client of an earlier run is connected to this one.
+    let stale = match &state {
+        Some(_) => in_process::remove_stale_connections(&db).await?,
+        None => 0,
+    };
     let (functions, app_routes, default_selection) = match &cli.invoke_url {
         Some(base) => {
             let mut functions = Functions::new(InvokeApi::new(base, &cli.function_name)?);
@@ -159,6 +212,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         frame_limit: cli.frame_limit,
         message_limit: cli.message_limit,
         binary: cli.binary,
+        page: Some(Arc::from(CHAT_PAGE.replace("{{STAGE}}", &cli.stage))),
         ..Settings::default()
     };
     if let Some(problem) = settings.problem() {
@@ -174,6 +228,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             "websocket": format!("ws://{addr}/{}", settings.stage),
             "management": format!("http://{addr}/{}", settings.stage),
             "dynamodb": db.endpoint(),
+            "chat": format!("http://{addr}/"),
+            "state": state.as_ref().map(|f| f.display().to_string()),
+            "staleConnectionsRemoved": stale,
             "routeSelectionExpression": settings.selection.as_str(),
             "routes": settings.routes.keys().collect::<Vec<_>>(),
             "function": cli.invoke_url.as_ref().map_or("in-process".to_owned(), |b| format!("{b} ({})", cli.function_name)),

@@ -10,17 +10,12 @@ mod support;
 use std::time::{Duration, Instant};
 
 use peers::LambdaWatch;
-use running::Running;
-use serde_json::{json, Value};
+use running::{next_kind, send, users_in, Running};
+use serde_json::json;
 use support::{connect, next_json};
-use tungstenite::Message;
 
 /// Bound on the first invocation, which may have to compile the function.
 const FIRST_INVOKE_BUDGET: Duration = Duration::from_secs(900);
-
-fn send(client: &mut support::Client, frame: Value) {
-    client.send(Message::text(frame.to_string())).unwrap();
-}
 
 #[test]
 fn the_server_function_under_cargo_lambda_watch() {
@@ -33,7 +28,7 @@ fn the_server_function_under_cargo_lambda_watch() {
         .unwrap()
         .port();
     let dynamodb = format!("http://127.0.0.1:{dynamodb_port}");
-    let watch = LambdaWatch::start(&[
+    let function_env = [
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "local"),
         ("AWS_SECRET_ACCESS_KEY", "local"),
@@ -42,8 +37,8 @@ fn the_server_function_under_cargo_lambda_watch() {
         ("APIGW_DEV_IDENTITY", "true"),
         ("DEBUG_MODE", "true"),
         ("APIGW_DEBUG_MODE", "true"),
-    ])
-    .expect("start cargo lambda watch");
+    ];
+    let watch = LambdaWatch::start(&function_env).expect("start cargo lambda watch");
     let mut args = vec![
         "--invoke-url".to_owned(),
         watch.invoke_url(),
@@ -75,11 +70,11 @@ fn the_server_function_under_cargo_lambda_watch() {
     let mut alice = connect(&format!("{url}?user_id=alice"), &[]).unwrap();
     let mut bob = connect(&format!("{url}?user_id=bob"), &[]).unwrap();
     for client in [&mut alice, &mut bob] {
-        send(client, json!({"type": "hello"}));
+        send(client, &json!({"type": "hello"}));
         assert_eq!(next_json(client)["type"], "connection");
         send(
             client,
-            json!({"type": "subscribe_room", "data": {"room_id": "ops"}}),
+            &json!({"type": "subscribe_room", "data": {"room_id": "ops"}}),
         );
         assert_eq!(next_json(client)["type"], "room_subscribed");
     }
@@ -87,18 +82,18 @@ fn the_server_function_under_cargo_lambda_watch() {
     // time it would have left no budget, and this broadcast would reach no one.
     send(
         &mut bob,
-        json!({"type": "room_message", "data": {"room_id": "ops", "message": "deployed"}}),
+        &json!({"type": "room_message", "data": {"room_id": "ops", "message": "deployed"}}),
     );
-    let sent = next_json(&mut bob);
+    let sent = next_kind(&mut bob, "room_message_sent");
     assert_eq!(sent["data"]["delivered"], 1, "{sent}\n{}", watch.log_text());
-    let got = next_json(&mut alice);
+    let got = next_kind(&mut alice, "room_message");
     assert_eq!(
         (got["type"].as_str(), got["data"]["message"].as_str()),
         (Some("room_message"), Some("deployed")),
         "{got}"
     );
-    send(&mut alice, json!({"type": "get_stats"}));
-    let stats = next_json(&mut alice);
+    send(&mut alice, &json!({"type": "get_stats"}));
+    let stats = next_kind(&mut alice, "stats");
     assert_eq!(stats["type"], "stats", "{stats}");
     assert_eq!(stats["data"]["connected_clients"], 2, "{stats}");
 
@@ -106,8 +101,8 @@ fn the_server_function_under_cargo_lambda_watch() {
     bob.close(None).unwrap();
     let until = Instant::now() + Duration::from_secs(30);
     let left = loop {
-        send(&mut alice, json!({"type": "get_stats"}));
-        let n = next_json(&mut alice)["data"]["connected_clients"].as_i64();
+        send(&mut alice, &json!({"type": "get_stats"}));
+        let n = next_kind(&mut alice, "stats")["data"]["connected_clients"].as_i64();
         if n == Some(1) || Instant::now() > until {
             break n;
         }
@@ -119,4 +114,37 @@ fn the_server_function_under_cargo_lambda_watch() {
         log.contains("$disconnect"),
         "the function logged no $disconnect:\n{log}"
     );
+
+    // A restart of the function (cargo lambda watch does one on every rebuild): a new
+    // process, nothing in its memory. Connections and room memberships are in the
+    // emulator's DynamoDB: alice and carol are still in "ops" and still hear each other.
+    let mut carol = connect(&format!("{url}?user_id=carol"), &[]).unwrap();
+    send(
+        &mut carol,
+        &json!({"type": "subscribe_room", "data": {"room_id": "ops"}}),
+    );
+    assert_eq!(
+        next_kind(&mut carol, "room_subscribed")["data"]["room_id"],
+        "ops"
+    );
+    let port = watch.port();
+    drop(watch);
+    let watch = LambdaWatch::start_at(port, &function_env).expect("restart cargo lambda watch");
+    let answer = watch.first_invoke("lambda-apigw", &warm, FIRST_INVOKE_BUDGET);
+    assert_eq!(answer["statusCode"], 200, "{answer}\n{}", watch.log_text());
+    send(
+        &mut carol,
+        &json!({"type": "room_message", "data": {"room_id": "ops", "message": "still here?"}}),
+    );
+    let sent = next_kind(&mut carol, "room_message_sent");
+    assert_eq!(sent["data"]["delivered"], 1, "{sent}\n{}", watch.log_text());
+    let got = next_kind(&mut alice, "room_message");
+    assert_eq!(got["data"]["message"], "still here?", "{got}");
+    assert_eq!(got["data"]["user_id"], "carol", "{got}");
+    send(
+        &mut alice,
+        &json!({"type": "room_members", "data": {"room_id": "ops"}}),
+    );
+    let members = next_kind(&mut alice, "room_members");
+    assert_eq!(users_in(&members), ["alice", "carol"], "{members}");
 }

@@ -6,14 +6,10 @@ mod running;
 #[path = "../../apigw_local/tests/support/mod.rs"]
 mod support;
 
-use running::Running;
+use running::{send, Running};
 use serde_json::{json, Value};
 use support::{close_of, connect, next_json, refused_status};
 use tungstenite::Message;
-
-fn send(client: &mut support::Client, frame: Value) {
-    client.send(Message::text(frame.to_string())).unwrap();
-}
 
 /// Connection items in the embedded DynamoDB (the table of the built-in app).
 fn stored_connections(dynamodb: &str) -> Vec<String> {
@@ -61,12 +57,12 @@ fn the_built_in_app_runs_in_process_on_the_embedded_dynamodb() {
     let mut alice = connect(&format!("{url}?user_id=alice"), &[]).unwrap();
     let mut bob = connect(&format!("{url}?user_id=bob"), &[]).unwrap();
 
-    send(&mut alice, json!({"type": "hello"}));
+    send(&mut alice, &json!({"type": "hello"}));
     let hello = next_json(&mut alice);
     assert_eq!(hello["type"], "connection", "{hello}");
     let alice_id = hello["data"]["client_id"].as_str().unwrap().to_owned();
     assert_eq!(alice_id.len(), 16);
-    send(&mut bob, json!({"type": "hello"}));
+    send(&mut bob, &json!({"type": "hello"}));
     let bob_id = next_json(&mut bob)["data"]["client_id"]
         .as_str()
         .unwrap()
@@ -81,13 +77,23 @@ fn the_built_in_app_runs_in_process_on_the_embedded_dynamodb() {
     for client in [&mut alice, &mut bob] {
         send(
             client,
-            json!({"type": "subscribe_room", "data": {"room_id": "lobby"}}),
+            &json!({"type": "subscribe_room", "data": {"room_id": "lobby"}}),
         );
         assert_eq!(next_json(client)["type"], "room_subscribed");
     }
+    // alice hears bob join.
+    let presence = next_json(&mut alice);
+    assert_eq!(
+        (
+            presence["type"].as_str(),
+            presence["data"]["user_id"].as_str()
+        ),
+        (Some("presence"), Some("bob")),
+        "{presence}"
+    );
     send(
         &mut alice,
-        json!({"type": "room_message", "data": {"room_id": "lobby", "message": "hi bob"}}),
+        &json!({"type": "room_message", "data": {"room_id": "lobby", "message": "hi bob"}}),
     );
     let (a, b) = (next_json(&mut alice), next_json(&mut bob));
     assert_eq!(a["type"], "room_message_sent", "{a}");
@@ -98,7 +104,7 @@ fn the_built_in_app_runs_in_process_on_the_embedded_dynamodb() {
 
     send(
         &mut bob,
-        json!({"type": "direct_message", "data": {"user_id": "alice", "message": "psst"}}),
+        &json!({"type": "direct_message", "data": {"user_id": "alice", "message": "psst"}}),
     );
     assert_eq!(next_json(&mut bob)["data"]["delivered"], 1);
     assert_eq!(next_json(&mut alice)["data"]["message"], "psst");
@@ -109,7 +115,7 @@ fn the_built_in_app_runs_in_process_on_the_embedded_dynamodb() {
         next_json(&mut alice)["data"]["error_code"],
         "INVALID_MESSAGE"
     );
-    send(&mut alice, json!({"type": "ping"}));
+    send(&mut alice, &json!({"type": "ping"}));
     assert_eq!(next_json(&mut alice)["type"], "pong");
 
     // DELETE @connections through the real SDK: bob gets 1000, his record goes.
@@ -145,6 +151,6 @@ fn a_token_is_required_when_a_secret_is_set() {
     let emulator = Running::start(&[], &[("APIGW_JWT_SECRET", secret)]);
     assert_eq!(refused_status(connect(&emulator.url(), &[])), 401);
     let mut carol = connect(&format!("{}?token={token}", emulator.url()), &[]).unwrap();
-    send(&mut carol, json!({"type": "hello"}));
+    send(&mut carol, &json!({"type": "hello"}));
     assert_eq!(next_json(&mut carol)["type"], "connection");
 }

@@ -19,6 +19,44 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 /// Longest Amazon DynamoDB Local may take to listen.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How often an embedded dynoxide deletes expired items when not told otherwise (DynamoDB
+/// itself takes up to a few days; reads filter on the expiry anyway).
+pub const DEFAULT_TTL_SWEEP: Duration = Duration::from_secs(60);
+
+/// How to run an embedded dynoxide.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// Its port on 127.0.0.1 (0: an ephemeral one).
+    pub port: u16,
+    /// The SQLite file that keeps its data (its folder made when missing); `None`: memory.
+    pub file: Option<PathBuf>,
+    /// How often expired items (the tables' TTL attribute) are deleted.
+    pub ttl_sweep: Duration,
+}
+
+impl Default for Embedded {
+    fn default() -> Embedded {
+        Embedded {
+            port: 0,
+            file: None,
+            ttl_sweep: DEFAULT_TTL_SWEEP,
+        }
+    }
+}
+
+/// Deletes expired items every `every`, for as long as the task runs (the sweep is
+/// dynoxide's own, blocking: it runs on the blocking pool, a page at a time).
+async fn sweep_ttl(db: dynoxide::Database, every: Duration) {
+    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let db = db.clone();
+        let _ = tokio::task::spawn_blocking(move || db.sweep_ttl()).await;
+    }
+}
+
 /// Which DynamoDB it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -52,24 +90,55 @@ impl LocalDynamo {
     /// dynoxide on 127.0.0.1:`port` (0: an ephemeral one), in memory, served by a thread
     /// of its own.
     pub fn embedded_at(port: u16) -> std::io::Result<LocalDynamo> {
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+        LocalDynamo::embedded_with(&Embedded {
+            port,
+            ..Embedded::default()
+        })
+    }
+
+    /// dynoxide as `options` say: in memory or in a file (created when missing, its data
+    /// kept across runs), expired items swept on a period, served by a thread of its own.
+    ///
+    /// ```no_run
+    /// use local_dynamo::{Embedded, LocalDynamo};
+    /// let db = LocalDynamo::embedded_with(&Embedded {
+    ///     file: Some(".apigw-local/dynamodb.sqlite".into()),
+    ///     ..Embedded::default()
+    /// }).unwrap();
+    /// ```
+    pub fn embedded_with(options: &Embedded) -> std::io::Result<LocalDynamo> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port)))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let db = dynoxide::Database::memory()
-            .map_err(|e| std::io::Error::other(format!("dynoxide: {e}")))?;
+        let db = match &options.file {
+            None => dynoxide::Database::memory(),
+            Some(file) => {
+                if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let path = file.to_str().ok_or_else(|| {
+                    std::io::Error::other("the DynamoDB state file's path is not UTF-8")
+                })?;
+                dynoxide::Database::new(path)
+            }
+        }
+        .map_err(|e| std::io::Error::other(format!("dynoxide: {e}")))?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()?;
+        let sweep_every = options.ttl_sweep;
         std::thread::spawn(move || {
             runtime.block_on(async move {
+                let sweeper = tokio::spawn(sweep_ttl(db.clone(), sweep_every));
                 if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
                     let _ = dynoxide::server::serve_with_shutdown(listener, db, async {
                         let _ = rx.await;
                     })
                     .await;
                 }
+                sweeper.abort();
             });
         });
         Ok(LocalDynamo {

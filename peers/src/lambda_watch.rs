@@ -50,6 +50,11 @@ impl LambdaWatch {
     /// output in a log file.
     pub fn start(env: &[(&str, &str)]) -> std::io::Result<LambdaWatch> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        LambdaWatch::start_at(port, env)
+    }
+
+    /// [`LambdaWatch::start`] on `port` (a restart where the last one served).
+    pub fn start_at(port: u16, env: &[(&str, &str)]) -> std::io::Result<LambdaWatch> {
         let log = std::env::temp_dir().join(format!("cargo-lambda-watch-{port}.log"));
         let file = std::fs::File::create(&log)?;
         let mut cmd = Command::new("cargo");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -20,9 +21,16 @@ pub struct Running {
 }
 
 impl Running {
-    /// `apigw-local --port 0 ARGS` with `env` added.
+    /// `apigw-local --port 0 ARGS` with `env` added, in a working directory of its own
+    /// (where its default state file goes).
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Running {
+        Running::start_in(&workdir(), args, env)
+    }
+
+    /// [`Running::start`] in `dir` (a second run there finds the first one's state).
+    pub fn start_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_apigw-local"))
+            .current_dir(dir)
             .args(["--port", "0"])
             .args(args)
             .env_remove("APIGW_JWT_SECRET")
@@ -55,6 +63,17 @@ impl Running {
         self.ready["management"].as_str().unwrap().to_owned()
     }
 
+    /// `http://127.0.0.1:PORT/`, the chat page.
+    pub fn chat(&self) -> String {
+        self.ready["chat"].as_str().unwrap().to_owned()
+    }
+
+    /// Kills it (SIGKILL): no close frame, no `$disconnect`, as a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops it with SIGTERM and waits (at most 10 s); whether it exited by itself.
     pub fn stop(&mut self) -> bool {
         let _ = Command::new("kill")
@@ -78,4 +97,48 @@ impl Drop for Running {
             self.stop();
         }
     }
+}
+
+/// A fresh, empty working directory under the system's temporary one.
+pub fn workdir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("apigw-local-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a working directory");
+    dir
+}
+
+/// Sends `frame` as a text message.
+pub fn send(client: &mut crate::support::Client, frame: &Value) {
+    client
+        .send(tungstenite::Message::text(frame.to_string()))
+        .unwrap();
+}
+
+/// The built-in app's next frame of `kind`, passing over `presence` frames (others joining
+/// and leaving arrive whenever they happen); any other frame is a failure.
+pub fn next_kind(client: &mut crate::support::Client, kind: &str) -> Value {
+    for _ in 0..20 {
+        let frame = crate::support::next_json(client);
+        if frame["type"] == kind {
+            return frame;
+        }
+        assert_eq!(frame["type"], "presence", "expected {kind}: {frame}");
+    }
+    panic!("no {kind} frame in 20");
+}
+
+/// The users of a `room_members` frame, sorted.
+pub fn users_in(frame: &Value) -> Vec<String> {
+    let mut users: Vec<String> = frame["data"]["members"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| m["user_id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    users.sort();
+    users
 }

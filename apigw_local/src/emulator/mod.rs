@@ -24,6 +24,29 @@ pub use routes::{RouteSelection, Routes, DEFAULT_ROUTE};
 use event::Api;
 use registry::Registry;
 
+/// `GET /`: the settings' page, or API Gateway's 403 when there is none.
+async fn page(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match &shared.settings.page {
+        Some(html) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            html.to_string(),
+        )
+            .into_response(),
+        None => crate::management::error(
+            axum::http::StatusCode::FORBIDDEN,
+            "ForbiddenException",
+            "Forbidden",
+        )
+        .into_response(),
+    }
+}
+
 /// API Gateway's limit on one frame: 32 KB.
 pub const FRAME_LIMIT: usize = 32 << 10;
 
@@ -56,6 +79,9 @@ pub struct Settings {
     pub binary: bool,
     /// Bytes that may wait for a client that is not reading before a post answers 429.
     pub outbox_limit: usize,
+    /// An HTML page served at `GET /`, beside the API (API Gateway serves none; the
+    /// `apigw-local` command serves the built-in app's chat page there).
+    pub page: Option<Arc<str>>,
 }
 
 impl Default for Settings {
@@ -75,6 +101,7 @@ impl Default for Settings {
             message_limit: crate::MESSAGE_LIMIT,
             binary: false,
             outbox_limit: 1 << 20,
+            page: None,
         }
     }
 }
@@ -294,6 +321,7 @@ impl Bound {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = axum::Router::new()
+            .route("/", get(page))
             .route("/{stage}", get(connect::upgrade))
             .route(
                 "/{stage}/@connections/{id}",
