@@ -9,62 +9,21 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use peers::LambdaWatch;
-use running::{next_kind, send, users_in, Running};
+use running::{next_kind, send, users_in, Running, WatchedFunction};
 use serde_json::json;
 use support::{connect, next_json};
 
-/// Bound on the first invocation, which may have to compile the function.
-const FIRST_INVOKE_BUDGET: Duration = Duration::from_secs(900);
-
 #[test]
 fn the_server_function_under_cargo_lambda_watch() {
-    if !LambdaWatch::required() {
+    let Some(mut function) = WatchedFunction::start(&[("APIGW_DEV_IDENTITY", "true")]) else {
         return;
-    }
-    let dynamodb_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dynamodb = format!("http://127.0.0.1:{dynamodb_port}");
-    let function_env = [
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.as_str()),
-        ("APIGW_CREATE_TABLE", "true"),
-        ("APIGW_DEV_IDENTITY", "true"),
-        ("DEBUG_MODE", "true"),
-        ("APIGW_DEBUG_MODE", "true"),
-    ];
-    let watch = LambdaWatch::start(&function_env).expect("start cargo lambda watch");
-    let mut args = vec![
-        "--invoke-url".to_owned(),
-        watch.invoke_url(),
-        "--function-name".into(),
-        "lambda-apigw".into(),
-        "--route-selection-expression".into(),
-        "$request.body.type".into(),
-        "--dynamodb-port".into(),
-        dynamodb_port.to_string(),
-        "--route".into(),
-        "$default".into(),
-    ];
-    for kind in server_gateway::app::MESSAGE_TYPES {
-        args.extend(["--route".to_owned(), kind.to_owned()]);
-    }
+    };
+    let args = function.emulator_args();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The function's DynamoDB is this emulator's: it starts before the function's first
+    // invocation reads it.
     let emulator = Running::start(&args, &[]);
-
-    // The first invocation waits for the function to build and start (a $disconnect for a
-    // connection that never was: the function removes nothing and answers 200).
-    let warm = json!({"requestContext": {"routeKey": "$disconnect", "eventType": "DISCONNECT",
-        "connectionId": "WarmUpWarmUp000=", "connectedAt": 0, "requestTimeEpoch": 0,
-        "requestId": "warm", "stage": "local", "domainName": "127.0.0.1:1", "apiId": "apigwlocal"},
-        "isBase64Encoded": false});
-    let answer = watch.first_invoke("lambda-apigw", &warm, FIRST_INVOKE_BUDGET);
-    assert_eq!(answer["statusCode"], 200, "{answer}\n{}", watch.log_text());
+    function.wait_ready();
 
     let url = emulator.url();
     let mut alice = connect(&format!("{url}?user_id=alice"), &[]).unwrap();
@@ -85,7 +44,12 @@ fn the_server_function_under_cargo_lambda_watch() {
         &json!({"type": "room_message", "data": {"room_id": "ops", "message": "deployed"}}),
     );
     let sent = next_kind(&mut bob, "room_message_sent");
-    assert_eq!(sent["data"]["delivered"], 1, "{sent}\n{}", watch.log_text());
+    assert_eq!(
+        sent["data"]["delivered"],
+        1,
+        "{sent}\n{}",
+        function.log_text()
+    );
     let got = next_kind(&mut alice, "room_message");
     assert_eq!(
         (got["type"].as_str(), got["data"]["message"].as_str()),
@@ -108,8 +72,8 @@ fn the_server_function_under_cargo_lambda_watch() {
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert_eq!(left, Some(1), "{}", watch.log_text());
-    let log = watch.log_text();
+    assert_eq!(left, Some(1), "{}", function.log_text());
+    let log = function.log_text();
     assert!(
         log.contains("$disconnect"),
         "the function logged no $disconnect:\n{log}"
@@ -127,17 +91,18 @@ fn the_server_function_under_cargo_lambda_watch() {
         next_kind(&mut carol, "room_subscribed")["data"]["room_id"],
         "ops"
     );
-    let port = watch.port();
-    drop(watch);
-    let watch = LambdaWatch::start_at(port, &function_env).expect("restart cargo lambda watch");
-    let answer = watch.first_invoke("lambda-apigw", &warm, FIRST_INVOKE_BUDGET);
-    assert_eq!(answer["statusCode"], 200, "{answer}\n{}", watch.log_text());
+    function.restart();
     send(
         &mut carol,
         &json!({"type": "room_message", "data": {"room_id": "ops", "message": "still here?"}}),
     );
     let sent = next_kind(&mut carol, "room_message_sent");
-    assert_eq!(sent["data"]["delivered"], 1, "{sent}\n{}", watch.log_text());
+    assert_eq!(
+        sent["data"]["delivered"],
+        1,
+        "{sent}\n{}",
+        function.log_text()
+    );
     let got = next_kind(&mut alice, "room_message");
     assert_eq!(got["data"]["message"], "still here?", "{got}");
     assert_eq!(got["data"]["user_id"], "carol", "{got}");

@@ -142,3 +142,122 @@ pub fn users_in(frame: &Value) -> Vec<String> {
     users.sort();
     users
 }
+
+/// Bound on the first invocation, which may have to compile the function.
+pub const FIRST_INVOKE_BUDGET: Duration = Duration::from_secs(900);
+
+/// `lambda-apigw` under `cargo lambda watch`, its DynamoDB the emulator's embedded one
+/// (on a port chosen here, given to both), restartable where it served.
+pub struct WatchedFunction {
+    /// The runtime emulator.
+    pub watch: Option<peers::LambdaWatch>,
+    env: Vec<(String, String)>,
+    /// The emulator's `--dynamodb-port`.
+    pub dynamodb_port: u16,
+    port: u16,
+}
+
+impl WatchedFunction {
+    /// Starts it with the local AWS settings and `extra` in its environment; `None` when
+    /// cargo-lambda is not installed outside CI (the test is skipped).
+    pub fn start(extra: &[(&str, &str)]) -> Option<WatchedFunction> {
+        if !peers::LambdaWatch::required() {
+            return None;
+        }
+        let dynamodb_port = free_port();
+        let mut env: Vec<(String, String)> = [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+            ("APIGW_CREATE_TABLE", "true"),
+            ("DEBUG_MODE", "true"),
+            ("APIGW_DEBUG_MODE", "true"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        env.push((
+            "AWS_ENDPOINT_URL_DYNAMODB".into(),
+            format!("http://127.0.0.1:{dynamodb_port}"),
+        ));
+        let mut function = WatchedFunction {
+            watch: None,
+            env,
+            dynamodb_port,
+            port: free_port(),
+        };
+        function.launch();
+        Some(function)
+    }
+
+    fn launch(&mut self) {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.watch =
+            Some(peers::LambdaWatch::start_at(self.port, &env).expect("cargo lambda watch"));
+    }
+
+    /// Stops the runtime emulator and its function and starts them again on the same
+    /// port; waits until the function answers.
+    pub fn restart(&mut self) {
+        drop(self.watch.take());
+        self.launch();
+        self.wait_ready();
+    }
+
+    /// Waits for the function's first answer (it may have to build; it needs the
+    /// emulator's DynamoDB, so after the emulator started): a `$disconnect` for a
+    /// connection that never was (nothing removed, 200).
+    pub fn wait_ready(&self) {
+        let Some(watch) = &self.watch else {
+            panic!("cargo lambda watch is not running");
+        };
+        let warm = serde_json::json!({"requestContext": {"routeKey": "$disconnect",
+            "eventType": "DISCONNECT", "connectionId": "WarmUpWarmUp000=", "connectedAt": 0,
+            "requestTimeEpoch": 0, "requestId": "warm", "stage": "local",
+            "domainName": "127.0.0.1:1", "apiId": "apigwlocal"}, "isBase64Encoded": false});
+        let answer = watch.first_invoke("lambda-apigw", &warm, FIRST_INVOKE_BUDGET);
+        assert_eq!(answer["statusCode"], 200, "{answer}\n{}", watch.log_text());
+    }
+
+    /// What it and its function printed.
+    pub fn log_text(&self) -> String {
+        self.watch
+            .as_ref()
+            .map(peers::LambdaWatch::log_text)
+            .unwrap_or_default()
+    }
+
+    /// `apigw-local`'s arguments for it: the Invoke API, the built-in app's route
+    /// selection and routes, the shared DynamoDB port.
+    pub fn emulator_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--invoke-url".to_owned(),
+            format!("http://127.0.0.1:{}", self.port),
+            "--function-name".into(),
+            "lambda-apigw".into(),
+            "--route-selection-expression".into(),
+            "$request.body.type".into(),
+            "--dynamodb-port".into(),
+            self.dynamodb_port.to_string(),
+            "--route".into(),
+            "$default".into(),
+        ];
+        for kind in server_gateway::app::MESSAGE_TYPES {
+            args.extend(["--route".to_owned(), kind.to_owned()]);
+        }
+        args
+    }
+}
+
+/// A port of 127.0.0.1 free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
