@@ -193,6 +193,9 @@ pub(crate) struct Shared {
     registry: Registry,
     /// Connections whose `$disconnect` was sent, for [`Emulator::disconnects`].
     disconnects: parking_lot::Mutex<Vec<String>>,
+    /// Connections out of the registry whose `$disconnect` is still being invoked (a
+    /// stop waits for them too).
+    ending: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -312,6 +315,7 @@ impl Bound {
             functions,
             registry: Registry::default(),
             disconnects: parking_lot::Mutex::new(Vec::new()),
+            ending: std::sync::atomic::AtomicUsize::new(0),
         }))
     }
 
@@ -347,7 +351,10 @@ impl Bound {
             }
             // Bounded: each connection's close handshake and $disconnect are.
             let until = tokio::time::Instant::now() + closing.settings.integration_timeout;
-            while closing.registry.len() > 0 && tokio::time::Instant::now() < until {
+            let busy = |s: &Shared| {
+                s.registry.len() > 0 || s.ending.load(std::sync::atomic::Ordering::SeqCst) > 0
+            };
+            while busy(&closing) && tokio::time::Instant::now() < until {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })

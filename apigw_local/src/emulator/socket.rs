@@ -1,6 +1,7 @@
 //! One established connection: frames in become message events, the outbox goes out,
 //! the limits close it, and every close ends in one `$disconnect`.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +78,8 @@ pub(crate) async fn serve(
         }
         _ => Ended::abnormally(),
     };
+    // Counted as ending before it leaves the registry: a stop never sees neither.
+    shared.ending.fetch_add(1, Ordering::SeqCst);
     shared.registry.remove(&conn.peer.connection_id);
     let request_id = aws_id();
     let event = event::disconnect(
@@ -88,6 +91,7 @@ pub(crate) async fn serve(
     );
     let _ = shared.invoke(&*shared.functions.integration, event).await;
     shared.disconnected(&conn.peer.connection_id);
+    shared.ending.fetch_sub(1, Ordering::SeqCst);
 }
 
 async fn run(

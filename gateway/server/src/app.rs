@@ -69,7 +69,6 @@ pub fn router_with(store: Store, management: Management) -> Router {
 pub async fn answer(ctx: Context) -> Answer {
     let store = &ctx.store;
     let id = ctx.event.connection_id().to_owned();
-    let _ = store.count_messages(1, 0).await;
     let body = match (ctx.event.is_binary(), ctx.event.body()) {
         (true, _) => Err((
             "Binary messages are not served.".to_owned(),
@@ -78,22 +77,25 @@ pub async fn answer(ctx: Context) -> Answer {
         (false, None) => Err(("The message is empty.".to_owned(), "INVALID_MESSAGE")),
         (false, Some(text)) => AppRequest::parse(text).map_err(|e| (e, "INVALID_MESSAGE")),
     };
+    // One message in, one answer out: counted in one round with the activity (the writes
+    // run at once; a store that fails them still answers).
     let reply = match body {
-        Err((sentence, code)) => error_frame(&sentence, code),
+        Err((sentence, code)) => {
+            let _ = store.count_messages(1, 1).await;
+            error_frame(&sentence, code)
+        }
         Ok(request) => {
-            let _ = store
-                .update_connection(
-                    &id,
-                    &apigateway::ConnectionUpdate {
-                        metadata: None,
-                        last_activity: Some(ctx.event.request_time_ms()),
-                    },
-                )
-                .await;
+            let activity = apigateway::ConnectionUpdate {
+                metadata: None,
+                last_activity: Some(ctx.event.request_time_ms()),
+            };
+            let _ = tokio::join!(
+                store.update_connection(&id, &activity),
+                store.count_messages(1, 1)
+            );
             reply(&ctx, store, &id, request).await
         }
     };
-    let _ = store.count_messages(0, 1).await;
     Answer::ok().with_body(reply)
 }
 
