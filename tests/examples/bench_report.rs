@@ -472,6 +472,11 @@ fn main() -> Result<(), String> {
         Err(e) => eprintln!("bench_report: broadcast rows left out: {e}"),
     }
 
+    match emulator_rows(&root) {
+        Ok(mut more) => rows.append(&mut more),
+        Err(e) => eprintln!("bench_report: emulator rows left out: {e}"),
+    }
+
     let mut table = String::from(
         "| measurement | this project | raw | ratio | target | met |\n|---|---|---|---|---|---|\n",
     );
@@ -813,3 +818,69 @@ fn broadcast_rows(root: &Path) -> Result<Vec<Row>, String> {
     });
     Ok(rows)
 }
+
+/// The emulator's cost (`emulator_load` against the release `apigw-local`, the built-in
+/// app in-process): connects per second against AWS's default quota, and the round trip
+/// of a ping with 100 clients against a bare tungstenite echo server in the same run.
+fn emulator_rows(root: &Path) -> Result<Vec<Row>, String> {
+    let load = root.join("target/release/examples/emulator_load");
+    let emulator = root.join("target/release/apigw-local");
+    for bin in [&load, &emulator] {
+        if !bin.exists() {
+            return Err(format!("{} is missing: run scripts/bench", bin.display()));
+        }
+    }
+    let out = Command::new(&load)
+        .arg(&emulator)
+        .args(["2000", "4000"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let f = |path: &[&str]| {
+        path.iter()
+            .fold(&v, |v, k| &v[*k])
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
+    let ms = |us: f64| format!("{:.2} ms", us / 1000.0);
+    let pair = |p50: f64, p99: f64| format!("p50 {} · p99 {}", ms(p50), ms(p99));
+    let per_second = f(&["connects_per_second"]);
+    let (p50, p99) = (f(&["round_trip_us", "p50"]), f(&["round_trip_us", "p99"]));
+    let (raw50, raw99) = (f(&["raw_round_trip_us", "p50"]), f(&["raw_round_trip_us", "p99"]));
+    let (all50, all99) = (
+        f(&["round_trip_all_at_once_us", "p50"]),
+        f(&["round_trip_all_at_once_us", "p99"]),
+    );
+    let (raw_all50, raw_all99) = (
+        f(&["raw_round_trip_all_at_once_us", "p50"]),
+        f(&["raw_round_trip_all_at_once_us", "p99"]),
+    );
+    Ok(vec![
+        Row {
+            what: "apigw-local: connects per second, each a full $connect of the built-in app (store write), 4 connecting threads, 2,000 held".into(),
+            ours: format!("{per_second:.0} /s"),
+            raw: "500 /s (AWS's default quota)".into(),
+            ratio: per_second / 500.0,
+            target: "≥ 1.0 (≥ 500 /s)",
+            met: Some(per_second >= 500.0),
+        },
+        Row {
+            what: "apigw-local: round trip of a ping through the emulator and the in-process function, 100 clients connected, one message at a time, vs a bare tungstenite echo".into(),
+            ours: pair(p50, p99),
+            raw: pair(raw50, raw99),
+            ratio: p99 / raw99,
+            target: "p99 ≤ 5 ms",
+            met: Some(p99 <= 5000.0),
+        },
+        Row {
+            what: "apigw-local: the same, all 100 clients sending at once (each ping: 4 writes to the embedded DynamoDB)".into(),
+            ours: pair(all50, all99),
+            raw: pair(raw_all50, raw_all99),
+            ratio: all99 / raw_all99,
+            target: "—",
+            met: None,
+        },
+    ])
+}
+
