@@ -280,3 +280,67 @@ fn a_client_that_stops_reading_gets_429s_not_unbounded_memory() {
     drop(stream);
     assert_eq!(disconnect_of(&events, &id).0, 1006);
 }
+
+/// Writes `frame` (already masked, as a client must) straight to the socket.
+fn raw_frame(client: &mut Client, frame: &[u8]) {
+    client.get_mut().write_all(frame).unwrap();
+    client.get_mut().flush().unwrap();
+}
+
+#[test]
+fn text_that_is_not_utf8_is_1007_and_a_protocol_violation_1002() {
+    let (api, events) = emulator(Settings::default(), echo);
+    // A text frame of two bytes that are not UTF-8 (mask key 0: the payload as it is).
+    let mut client = connect(&api.url(), &[]).unwrap();
+    let id = connection_id(&events, 0);
+    raw_frame(&mut client, &[0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe]);
+    assert_eq!(close_of(&mut client).0, 1007);
+    assert_eq!(
+        disconnect_of(&events, &id),
+        (1007, "Invalid frame payload data".into())
+    );
+    // A frame with RSV1 set, which no extension was negotiated for.
+    let mut client = connect(&api.url(), &[]).unwrap();
+    let id = connection_id(&events, 2);
+    raw_frame(&mut client, &[0xc1, 0x80, 0, 0, 0, 0]);
+    assert_eq!(close_of(&mut client).0, 1002);
+    assert_eq!(disconnect_of(&events, &id), (1002, "Protocol error".into()));
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_closed_after_10_s() {
+    let (api, events) = emulator(Settings::default(), echo);
+    let addr = api.addr();
+    let stall = |first: &'static [u8]| {
+        std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            stream.write_all(first).unwrap();
+            let start = Instant::now();
+            let mut buf = [0u8; 512];
+            // Bounded: the read timeout; 0 bytes (or a reset) is the close.
+            loop {
+                match std::io::Read::read(&mut stream, &mut buf) {
+                    Ok(0) | Err(_) => return start.elapsed(),
+                    Ok(_) => {}
+                }
+            }
+        })
+    };
+    let silent = stall(b"");
+    let partial = stall(b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for (what, waited) in [("silent", silent), ("partial", partial)] {
+        let waited = waited.join().unwrap();
+        let limit = apigw_local::HEADER_READ_TIMEOUT;
+        assert!(
+            waited >= limit - limit / 10 && waited <= limit + limit / 10,
+            "{what}: closed after {waited:?}"
+        );
+    }
+    assert!(
+        events.lock().is_empty(),
+        "no $connect for an unfinished upgrade"
+    );
+}

@@ -847,7 +847,10 @@ fn emulator_rows(root: &Path) -> Result<Vec<Row>, String> {
     let pair = |p50: f64, p99: f64| format!("p50 {} · p99 {}", ms(p50), ms(p99));
     let per_second = f(&["connects_per_second"]);
     let (p50, p99) = (f(&["round_trip_us", "p50"]), f(&["round_trip_us", "p99"]));
-    let (raw50, raw99) = (f(&["raw_round_trip_us", "p50"]), f(&["raw_round_trip_us", "p99"]));
+    let (raw50, raw99) = (
+        f(&["raw_round_trip_us", "p50"]),
+        f(&["raw_round_trip_us", "p99"]),
+    );
     let (all50, all99) = (
         f(&["round_trip_all_at_once_us", "p50"]),
         f(&["round_trip_all_at_once_us", "p99"]),
@@ -883,4 +886,3 @@ fn emulator_rows(root: &Path) -> Result<Vec<Row>, String> {
         },
     ])
 }
-

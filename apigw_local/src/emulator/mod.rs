@@ -340,27 +340,49 @@ impl Bound {
             }))
             .with_state(Arc::clone(&shared));
         let closing = Arc::clone(&shared);
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            for conn in closing.registry.all() {
-                conn.close(1001, "Going away");
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        let app = app.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+                        let service = hyper_util::service::TowerToHyperService::new(app);
+                        let connection = http
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .with_upgrades();
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        });
+                    }
+                    // Out of descriptors, say: the next accept may succeed; no busy loop.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                _ = &mut shutdown => break,
             }
-            // Bounded: each connection's close handshake and $disconnect are.
-            let until = tokio::time::Instant::now() + closing.settings.integration_timeout;
-            let busy = |s: &Shared| {
-                s.registry.len() > 0 || s.ending.load(std::sync::atomic::Ordering::SeqCst) > 0
-            };
-            while busy(&closing) && tokio::time::Instant::now() < until {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
+        }
+        drop(listener);
+        for conn in closing.registry.all() {
+            conn.close(1001, "Going away");
+        }
+        // Bounded: each connection's close handshake and $disconnect are.
+        let until = tokio::time::Instant::now() + closing.settings.integration_timeout;
+        let busy = |s: &Shared| {
+            s.registry.len() > 0 || s.ending.load(std::sync::atomic::Ordering::SeqCst) > 0
+        };
+        while busy(&closing) && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
     }
 }
+
+/// Longest a client may take to send a request's headers (an upgrade, a Management API
+/// call): a connection that sends nothing is closed then, not held for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Emulator {
     /// Serves on 127.0.0.1:`port` (0: an ephemeral port) from a thread of its own.
