@@ -166,3 +166,52 @@ fn a_python_handler_behind_the_invoke_api() {
     }
     let _ = std::fs::remove_file(&log);
 }
+
+#[test]
+fn nothing_a_function_reflects_reaches_the_emulators_output() {
+    let log = std::env::temp_dir().join(format!("apigw-python-r-{}.jsonl", std::process::id()));
+    let python = Python::start(&log);
+    let base = format!("http://127.0.0.1:{}", python.port);
+    let (emulator, output) = Running::start_logged(
+        &[
+            "--invoke-url",
+            &base,
+            "--function-name",
+            "handler",
+            "--route",
+            "reflect",
+        ],
+        &[],
+    );
+    let (query_token, bearer) = ("QueryTokenSecret123456", "BearerSecret654321.abc.def");
+    let url = format!("{}?token={query_token}", emulator.url());
+    let mut client = connect(&url, &[("Authorization", &format!("Bearer {bearer}"))]).unwrap();
+    for how in ["raise", "garbage"] {
+        client
+            .send(Message::text(format!(
+                r#"{{"action": "reflect", "how": "{how}"}}"#
+            )))
+            .unwrap();
+        assert_eq!(next_json(&mut client)["message"], "Internal server error");
+    }
+    client.close(None).unwrap();
+    drop(emulator);
+    let text = output.lock().clone();
+    assert!(
+        text.contains("route reflect: the function failed: Unhandled")
+            && text.contains("route reflect: the function's answer is not a proxy answer"),
+        "the failures were reported: {text}"
+    );
+    for secret in [query_token, bearer] {
+        assert!(
+            !text.contains(secret),
+            "{secret} in the emulator's output: {text}"
+        );
+    }
+    let events = logged(&log);
+    assert!(
+        events.iter().any(|e| e.to_string().contains(bearer)),
+        "the function did get the token (the test would prove nothing otherwise)"
+    );
+    let _ = std::fs::remove_file(&log);
+}

@@ -44,4 +44,10 @@ def handler(event, context):
         return {"statusCode": 200, "body": json.dumps({"posted": status})}
     if route == "crash":
         raise RuntimeError("the handler failed on purpose")
+    if route == "reflect":
+        # A careless function: its failure carries the whole event, headers and query
+        # string included, and another answer is no proxy answer at all.
+        if json.loads(event["body"]).get("how") == "raise":
+            raise RuntimeError(json.dumps(event))
+        return "not a proxy answer: " + json.dumps(event)
     return {"statusCode": 200, "body": json.dumps({"echo": event.get("body"), "route": route})}

@@ -27,8 +27,27 @@ impl Running {
         Running::start_in(&workdir(), args, env)
     }
 
+    /// [`Running::start`], its standard error kept in the returned buffer.
+    pub fn start_logged(
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (Running, std::sync::Arc<parking_lot::Mutex<String>>) {
+        let log = std::sync::Arc::new(parking_lot::Mutex::new(String::new()));
+        let running = Running::spawn(&workdir(), args, env, Some(std::sync::Arc::clone(&log)));
+        (running, log)
+    }
+
     /// [`Running::start`] in `dir` (a second run there finds the first one's state).
     pub fn start_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+        Running::spawn(dir, args, env, None)
+    }
+
+    fn spawn(
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        log: Option<std::sync::Arc<parking_lot::Mutex<String>>>,
+    ) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_apigw-local"))
             .current_dir(dir)
             .args(["--port", "0"])
@@ -37,9 +56,22 @@ impl Running {
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if log.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("start apigw-local");
+        if let (Some(log), Some(stderr)) = (log, child.stderr.take()) {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut log = log.lock();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

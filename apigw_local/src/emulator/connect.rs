@@ -136,7 +136,7 @@ async fn authorize(shared: &Shared, peer: &Peer, headers: &Pairs, query: &Pairs)
             return Decision::Refuse(message(StatusCode::UNAUTHORIZED, "Unauthorized"))
         }
         Some(Err(e)) => {
-            shared.warn(&format!("authorizer: {e}"));
+            shared.warn(&format!("authorizer: {}", e.log_text()));
             return Decision::Refuse(message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal server error",
@@ -238,7 +238,10 @@ pub(crate) async fn upgrade(
     let answer = match shared.invoke(&*shared.functions.integration, event).await {
         Some(Ok(answer)) => answer,
         Some(Err(e)) => {
-            shared.warn(&format!("$connect: {e} (request {request_id})"));
+            shared.warn(&format!(
+                "$connect: {} (request {request_id})",
+                e.log_text()
+            ));
             return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
         }
         None => return message(StatusCode::GATEWAY_TIMEOUT, "Endpoint request timed out"),

@@ -43,6 +43,26 @@ impl std::fmt::Display for FunctionError {
 
 impl std::error::Error for FunctionError {}
 
+impl FunctionError {
+    /// Its text for the emulator's own log lines: a failure's text is the function's (it
+    /// may reflect a token it was sent), so only Lambda's own kinds are shown.
+    ///
+    /// ```
+    /// use apigw_local::FunctionError;
+    /// assert_eq!(FunctionError::Failed("Unhandled".into()).log_text(), "the function failed: Unhandled");
+    /// assert_eq!(FunctionError::Failed("eyJhbGciOi.x.y".into()).log_text(), "the function failed");
+    /// ```
+    pub fn log_text(&self) -> String {
+        match self {
+            FunctionError::Failed(kind) if kind == "Unhandled" || kind == "Handled" => {
+                format!("the function failed: {kind}")
+            }
+            FunctionError::Failed(_) => "the function failed".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// A function the emulator invokes with an event, to answer before `deadline` (the
 /// integration timeout; the emulator stops waiting there whatever the function does).
 ///
@@ -150,7 +170,7 @@ impl InvokeApi {
             return Err(FunctionError::Failed(kind));
         }
         if !status.is_success() {
-            return Err(FunctionError::Failed(format!(
+            return Err(FunctionError::Unreachable(format!(
                 "the Invoke API answered {status}"
             )));
         }

@@ -239,7 +239,10 @@ async fn dispatch(shared: &Arc<Shared>, conn: &Arc<Conn>, body: String, is_base6
                 }
             }
             Some(Err(e)) => {
-                shared.warn(&format!("route {route}: {e} (request {request_id})"));
+                shared.warn(&format!(
+                    "route {route}: {} (request {request_id})",
+                    e.log_text()
+                ));
                 conn.reply(gateway_message("Internal server error", id, &request_id));
             }
             None => conn.reply(gateway_message(
