@@ -2,7 +2,8 @@
 //! in-process, the embedded DynamoDB in memory) and measures, on loopback:
 //!
 //! * connects per second: `CONNECTS` upgrades by 4 threads, each a full `$connect` (the
-//!   function stores the connection) answered 101, all held until the end;
+//!   function stores the connection) answered 101, all held at once (the emulator's RSS
+//!   then, and its peak over the run);
 //! * the round trip of one `ping` through the emulator and the function (`pong` back as
 //!   the route's response) with 100 clients connected, one message at a time across them;
 //! * the same with all 100 clients sending at once;
@@ -107,6 +108,39 @@ fn latencies(clients: &mut [Client], rounds: usize, text: &str) -> (f64, f64, f6
     )
 }
 
+/// A line of `/proc/PID/status` in KiB (`VmRSS`, `VmHWM`); 0 when unreadable.
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Waits (at most 120 s) until the function counts no connection but the one asking:
+/// the held connections' `$disconnect`s are done.
+fn settle(url: &str) {
+    let mut ws = connect(url);
+    let until = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < until {
+        if ws.send(Message::text(r#"{"type":"get_stats"}"#)).is_err() {
+            return;
+        }
+        let Ok(Message::Text(text)) = ws.read() else {
+            return;
+        };
+        let stats: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if stats["data"]["connected_clients"].as_i64() <= Some(1) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(binary) = args.first() else {
@@ -152,8 +186,9 @@ fn main() {
     });
     let connect_secs = start.elapsed().as_secs_f64();
     let opened: usize = held.iter().map(Vec::len).sum();
+    let rss_held_kib = rss_kib(child.id(), "VmRSS");
     drop(held);
-    std::thread::sleep(Duration::from_secs(2)); // their $disconnects
+    settle(&url);
 
     let ping = r#"{"type":"ping"}"#;
     let mut clients: Vec<Client> = (0..100).map(|_| connect(&url)).collect();
@@ -164,6 +199,7 @@ fn main() {
     let mut raw: Vec<Client> = (0..100).map(|_| connect(&echo)).collect();
     let (raw50, raw99, raw_all50, raw_all99) = latencies(&mut raw, rounds, ping);
 
+    let peak_kib = rss_kib(child.id(), "VmHWM");
     let _ = child.kill();
     let _ = child.wait();
     println!(
@@ -171,6 +207,8 @@ fn main() {
         json!({
             "connects": opened,
             "connects_per_second": opened as f64 / connect_secs,
+            "rss_with_connections_held_kib": rss_held_kib,
+            "peak_rss_kib": peak_kib,
             "round_trip_us": {"p50": p50, "p99": p99},
             "round_trip_all_at_once_us": {"p50": all50, "p99": all99},
             "raw_round_trip_us": {"p50": raw50, "p99": raw99},

@@ -84,6 +84,10 @@ struct Cli {
     /// Largest message in bytes (AWS: 128 KB).
     #[arg(long = "message-limit", default_value_t = apigw_local::MESSAGE_LIMIT)]
     message_limit: usize,
+    /// Invocations of the function in flight at once (Lambda's concurrency); more wait
+    /// within the integration timeout.
+    #[arg(long, default_value_t = apigw_local::DEFAULT_CONCURRENCY)]
+    concurrency: usize,
     /// Pass binary frames to the function (base64) instead of closing with 1003.
     #[arg(long)]
     binary: bool,
@@ -212,6 +216,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         frame_limit: cli.frame_limit,
         message_limit: cli.message_limit,
         binary: cli.binary,
+        concurrency: cli.concurrency,
         page: Some(Arc::from(CHAT_PAGE.replace("{{STAGE}}", &cli.stage))),
         ..Settings::default()
     };

@@ -24,6 +24,7 @@ mod management;
 
 pub use emulator::{
     Bound, Emulator, Function, FunctionError, Functions, Invocation, InvokeApi, RouteSelection,
-    Routes, Settings, ANSWER_LIMIT, DEFAULT_ROUTE, FRAME_LIMIT, HEADER_READ_TIMEOUT, URL_LIMIT,
+    Routes, Settings, ANSWER_LIMIT, DEFAULT_CONCURRENCY, DEFAULT_ROUTE, FRAME_LIMIT,
+    HEADER_READ_TIMEOUT, URL_LIMIT,
 };
 pub use management::{Fault, ManagementApi, Posted, MESSAGE_LIMIT};

@@ -344,3 +344,39 @@ fn a_client_that_never_finishes_its_headers_is_closed_after_10_s() {
         "no $connect for an unfinished upgrade"
     );
 }
+
+#[test]
+fn invocations_past_the_concurrency_wait_within_the_integration_timeout() {
+    // One instance; each message takes 600 ms; the integration timeout is 1 s. Two at
+    // once: the first is answered, the second waited 600 ms for the instance and times out.
+    let slow = |event: serde_json::Value, _deadline: Instant| async move {
+        if event["requestContext"]["eventType"] == "MESSAGE" {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            return Ok(json!({"statusCode": 200, "body": event["body"]}));
+        }
+        Ok(json!({"statusCode": 200}))
+    };
+    let settings = Settings {
+        concurrency: 1,
+        integration_timeout: Duration::from_secs(1),
+        ..Settings::default()
+    };
+    let api = apigw_local::Emulator::start(settings, apigw_local::Functions::new(slow), 0).unwrap();
+    let mut client = connect(&api.url(), &[]).unwrap();
+    client.send(Message::text("one")).unwrap();
+    client.send(Message::text("two")).unwrap();
+    let mut got = vec![next_text(&mut client), next_text(&mut client)];
+    got.sort(); // "one" sorts before the JSON message
+    assert_eq!(got[0], "one", "{got:?}");
+    let timed_out: serde_json::Value = serde_json::from_str(&got[1]).unwrap();
+    assert_eq!(
+        timed_out["message"], "Endpoint request timed out",
+        "{got:?}"
+    );
+    assert!(Settings {
+        concurrency: 0,
+        ..Settings::default()
+    }
+    .problem()
+    .is_some());
+}

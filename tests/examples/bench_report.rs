@@ -869,6 +869,18 @@ fn emulator_rows(root: &Path) -> Result<Vec<Row>, String> {
             met: Some(per_second >= 500.0),
         },
         Row {
+            what: "apigw-local: resident memory with the 2,000 connections held (peak over the whole run in brackets)".into(),
+            ours: format!(
+                "{:.1} MiB ({:.1} MiB)",
+                f(&["rss_with_connections_held_kib"]) / 1024.0,
+                f(&["peak_rss_kib"]) / 1024.0
+            ),
+            raw: "—".into(),
+            ratio: f64::NAN,
+            target: "—",
+            met: None,
+        },
+        Row {
             what: "apigw-local: round trip of a ping through the emulator and the in-process function, 100 clients connected, one message at a time, vs a bare tungstenite echo".into(),
             ours: pair(p50, p99),
             raw: pair(raw50, raw99),

@@ -47,6 +47,11 @@ async fn page(
     }
 }
 
+/// Invocations in flight at once unless [`Settings::concurrency`] says otherwise: enough
+/// for a laptop's load, and a bound on what a storm of `$disconnect`s (every client of a
+/// stopping run) holds in memory at once.
+pub const DEFAULT_CONCURRENCY: usize = 100;
+
 /// API Gateway's limit on one frame: 32 KB.
 pub const FRAME_LIMIT: usize = 32 << 10;
 
@@ -79,6 +84,9 @@ pub struct Settings {
     pub binary: bool,
     /// Bytes that may wait for a client that is not reading before a post answers 429.
     pub outbox_limit: usize,
+    /// Invocations of the function in flight at once, across every connection and event
+    /// (Lambda's concurrency; more wait for a free one within the integration timeout).
+    pub concurrency: usize,
     /// An HTML page served at `GET /`, beside the API (API Gateway serves none; the
     /// `apigw-local` command serves the built-in app's chat page there).
     pub page: Option<Arc<str>>,
@@ -101,6 +109,7 @@ impl Default for Settings {
             message_limit: crate::MESSAGE_LIMIT,
             binary: false,
             outbox_limit: 1 << 20,
+            concurrency: DEFAULT_CONCURRENCY,
             page: None,
         }
     }
@@ -142,6 +151,12 @@ impl Settings {
         ];
         if let Some((name, _)) = zero.iter().find(|(_, d)| d.is_zero()) {
             return Some(format!("the {name} must be more than zero"));
+        }
+        if !(1..=tokio::sync::Semaphore::MAX_PERMITS.min(100_000)).contains(&self.concurrency) {
+            return Some(format!(
+                "the concurrency ({}) must be from 1 to 100000",
+                self.concurrency
+            ));
         }
         if self.frame_limit == 0 || self.message_limit == 0 || self.outbox_limit == 0 {
             return Some("limits must be more than zero".into());
@@ -196,6 +211,8 @@ pub(crate) struct Shared {
     /// Connections out of the registry whose `$disconnect` is still being invoked (a
     /// stop waits for them too).
     ending: std::sync::atomic::AtomicUsize,
+    /// Invocations in flight, at most [`Settings::concurrency`].
+    invocations: tokio::sync::Semaphore,
 }
 
 impl Shared {
@@ -207,10 +224,12 @@ impl Shared {
         event: serde_json::Value,
     ) -> Option<Result<serde_json::Value, FunctionError>> {
         let timeout = self.settings.integration_timeout;
-        tokio::time::timeout(
-            timeout,
-            function.invoke(event, std::time::Instant::now() + timeout),
-        )
+        let deadline = std::time::Instant::now() + timeout;
+        tokio::time::timeout(timeout, async {
+            // Waiting for a free instance counts against the integration timeout.
+            let _instance = self.invocations.acquire().await.ok();
+            function.invoke(event, deadline).await
+        })
         .await
         .ok()
     }
@@ -304,6 +323,7 @@ impl Bound {
                 problem,
             ));
         }
+        let settings_concurrency = settings.concurrency;
         Ok(Arc::new(Shared {
             api: Api {
                 domain: addr.to_string(),
@@ -316,6 +336,7 @@ impl Bound {
             registry: Registry::default(),
             disconnects: parking_lot::Mutex::new(Vec::new()),
             ending: std::sync::atomic::AtomicUsize::new(0),
+            invocations: tokio::sync::Semaphore::new(settings_concurrency),
         }))
     }
 

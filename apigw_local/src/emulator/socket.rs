@@ -56,6 +56,9 @@ impl Ended {
 
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
+/// The read and write buffers' target size per connection.
+const SOCKET_BUFFER: usize = 4 << 10;
+
 /// Serves `conn` once its upgrade completes, until it closes; then `$disconnect`.
 pub(crate) async fn serve(
     shared: Arc<Shared>,
@@ -65,7 +68,12 @@ pub(crate) async fn serve(
 ) {
     let ended = match tokio::time::timeout(UPGRADE_TIMEOUT, upgrade).await {
         Ok(Ok(upgraded)) => {
+            // tungstenite's buffers default to 128 KiB each way, taken per connection: a
+            // few KiB suffice for API Gateway's frames (the buffers grow for a large one
+            // and the limits bound that).
             let config = WebSocketConfig::default()
+                .read_buffer_size(SOCKET_BUFFER)
+                .write_buffer_size(SOCKET_BUFFER)
                 .max_frame_size(Some(shared.settings.frame_limit))
                 .max_message_size(Some(shared.settings.message_limit));
             let socket = WebSocketStream::from_raw_socket(
