@@ -55,6 +55,9 @@ pub(crate) struct MembershipItem {
     pub sk: String,
     pub connection_id: String,
     pub room_id: String,
+    /// The connection's user, copied at the join (memberships written before it have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     pub joined_at: i64,
     pub expires_at: i64,
 }

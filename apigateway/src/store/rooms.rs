@@ -19,6 +19,9 @@ use crate::SCOPE;
 pub struct Member {
     /// The connection.
     pub connection_id: String,
+    /// The connection's user, when it has one (kept with the membership: no read of the
+    /// connection to list a room's users).
+    pub user_id: Option<String>,
     /// When it joined, epoch milliseconds.
     pub joined_at: i64,
 }
@@ -41,6 +44,7 @@ impl Store {
             sk: room_sk(room),
             connection_id: connection_id.to_owned(),
             room_id: room.to_owned(),
+            user_id: connection.user_id.clone(),
             joined_at: now_ms(),
             expires_at: connection.expires_at,
         };
@@ -185,6 +189,7 @@ impl Store {
                 let m: MembershipItem = from_item(item)?;
                 out.push(Member {
                     connection_id: m.connection_id,
+                    user_id: m.user_id,
                     joined_at: m.joined_at,
                 });
             }
