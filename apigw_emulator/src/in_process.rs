@@ -14,10 +14,9 @@ use serde_json::Value;
 /// does before its invocation's.
 const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
-/// The built-in app's router over `db` (the table of `APIGW_TABLE` created when missing),
-/// as a function of the emulator; the identity rule and limits are the environment's.
-pub async fn built_in_app(db: &LocalDynamo) -> Result<(impl Function, Vec<String>), String> {
-    let store = store_over(db)?;
+/// The built-in app's router over `store` (its table created when missing), as a
+/// function of the emulator; the identity rule and limits are the environment's.
+pub async fn built_in_app(store: Store) -> Result<(impl Function, Vec<String>), String> {
     store
         .ensure_table(TableSpec { ttl: true })
         .await
@@ -45,7 +44,7 @@ pub async fn built_in_app(db: &LocalDynamo) -> Result<(impl Function, Vec<String
 }
 
 /// The built-in app's store (the table of `APIGW_TABLE`) over `db`.
-fn store_over(db: &LocalDynamo) -> Result<Store, String> {
+pub fn store_over(db: &LocalDynamo) -> Result<Store, String> {
     let mut dynamo = db.config();
     if let Some(plain) = apigateway::plain_http_client(&db.endpoint()) {
         dynamo = dynamo.http_client(plain);
@@ -64,8 +63,7 @@ const MAX_STALE: usize = 100_000;
 /// left in the built-in app's table: none of those clients is connected to this run. A
 /// run that stopped cleanly sent their `$disconnect`s; this covers one that was killed.
 /// Nothing when the table is not there. The count removed.
-pub async fn remove_stale_connections(db: &LocalDynamo) -> Result<usize, String> {
-    let store = store_over(db)?;
+pub async fn remove_stale_connections(store: &Store) -> Result<usize, String> {
     let exists = store
         .client()
         .describe_table()

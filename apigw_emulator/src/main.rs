@@ -170,9 +170,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(file) => format!("the embedded DynamoDB in {}: {e}", file.display()),
         None => format!("the embedded DynamoDB: {e}"),
     })?;
+    let store = in_process::store_over(&db)?;
     // No client of an earlier run is connected to this one.
     let stale = match &state {
-        Some(_) => in_process::remove_stale_connections(&db).await?,
+        Some(_) => in_process::remove_stale_connections(&store).await?,
         None => 0,
     };
     let (functions, app_routes, default_selection) = match &cli.invoke_url {
@@ -191,7 +192,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             if cli.authorizer.is_some() {
                 return Err("--authorizer needs --invoke-url (it names a function there)".into());
             }
-            let (function, routes) = in_process::built_in_app(&db).await?;
+            let (function, routes) = in_process::built_in_app(store).await?;
             (Functions::new(function), routes, "$request.body.type")
         }
     };

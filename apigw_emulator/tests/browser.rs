@@ -32,15 +32,11 @@ const IDLE_TIMEOUT_S: u64 = 3;
 /// Whether the browser is here: `false` (and a message) outside CI without it; in CI a
 /// missing browser is a failure.
 fn browser_required() -> bool {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "chromium and chromium-driver are required in CI"
-    );
-    eprintln!("skipped: apt-get install chromium chromium-driver");
-    false
+    peers::required_in_ci(
+        Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(),
+        "chromium and chromium-driver",
+        "apt-get install chromium chromium-driver",
+    )
 }
 
 fn token(sub: &str, scopes: &[&str]) -> String {

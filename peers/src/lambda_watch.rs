@@ -35,15 +35,11 @@ impl LambdaWatch {
     /// Whether a test that needs it should run: `false` (and a message) when cargo-lambda
     /// is missing outside CI; a panic when it is missing under CI (`CI` set).
     pub fn required() -> bool {
-        if LambdaWatch::available() {
-            return true;
-        }
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cargo-lambda is required in CI"
-        );
-        eprintln!("skipped: cargo-lambda is not installed (pip install cargo-lambda)");
-        false
+        crate::required_in_ci(
+            LambdaWatch::available(),
+            "cargo-lambda",
+            "pip install cargo-lambda",
+        )
     }
 
     /// Starts it on an ephemeral port of 127.0.0.1 with `env` for the functions, its

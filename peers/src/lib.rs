@@ -60,3 +60,19 @@ pub fn echo() -> std::io::Result<Server> {
         }),
     )
 }
+
+/// Whether a test that needs `tool` should run: `true` when it is `present`; else a panic
+/// under CI (`CI` set: `.ci/run` installs it, so its absence is a failure) and, elsewhere,
+/// `false` with a line saying how to get it (`install`).
+///
+/// ```
+/// assert!(peers::required_in_ci(true, "chromium", "apt-get install chromium"));
+/// ```
+pub fn required_in_ci(present: bool, tool: &str, install: &str) -> bool {
+    if present {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
+    eprintln!("skipped: {tool} is not installed ({install})");
+    false
+}

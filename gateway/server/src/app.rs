@@ -115,14 +115,7 @@ async fn send_to_others(
     audience: Audience,
     data: serde_json::Value,
 ) -> Result<BroadcastReport, String> {
-    let Some(management) = &ctx.management else {
-        return Err(error_frame(
-            "This app cannot send to other connections.",
-            apigateway::codes::APIGW_NOT_CONFIGURED.as_str(),
-        ));
-    };
-    let endpoint =
-        endpoint_of(&ctx.event).map_err(|e| error_frame(&e.to_string(), e.code().as_str()))?;
+    let (management, endpoint) = reach(ctx, "send to")?;
     let concurrency = concurrency(|name| std::env::var(name).ok())
         .map_err(|e| error_frame(&e, contract::codes::CONFIG_INVALID.as_str()))?;
     let text = frame(kind, data);
@@ -139,6 +132,20 @@ async fn send_to_others(
         .map_err(|e| error_frame(&e.to_string(), e.code().as_str()))?;
     let _ = ctx.store.count_messages(0, report.delivered as i64).await;
     Ok(report)
+}
+
+/// The Management API and the event's endpoint, to `act` on other connections through
+/// ("send to", "close"); else the error frame that says why not.
+fn reach<'c>(ctx: &'c Context, act: &str) -> Result<(&'c Management, String), String> {
+    let Some(management) = &ctx.management else {
+        return Err(error_frame(
+            &format!("This app cannot {act} other connections."),
+            apigateway::codes::APIGW_NOT_CONFIGURED.as_str(),
+        ));
+    };
+    let endpoint =
+        endpoint_of(&ctx.event).map_err(|e| error_frame(&e.to_string(), e.code().as_str()))?;
+    Ok((management, endpoint))
 }
 
 /// When sending to others must be over: [`SEND_BUDGET`], or the invocation's deadline when
@@ -185,15 +192,9 @@ async fn members(store: &Store, room: &str) -> Result<String, Error> {
 /// `kick`: closes every connection of `user` through the Management API (API Gateway then
 /// sends their `$disconnect`); the counts frame.
 async fn kick(ctx: &Context, user: &str) -> String {
-    let Some(management) = &ctx.management else {
-        return error_frame(
-            "This app cannot close other connections.",
-            apigateway::codes::APIGW_NOT_CONFIGURED.as_str(),
-        );
-    };
-    let endpoint = match endpoint_of(&ctx.event) {
-        Ok(e) => e,
-        Err(e) => return error_frame(&e.to_string(), e.code().as_str()),
+    let (management, endpoint) = match reach(ctx, "close") {
+        Ok(both) => both,
+        Err(error) => return error,
     };
     let connections = match ctx.store.connections_by_user(user).await {
         Ok(c) => c,
